@@ -188,6 +188,9 @@ func measure(ctx context.Context, b *bench, o options, stdout, stderr io.Writer)
 	}
 	fmt.Fprintln(stdout, "\nwall: around the runtime process, fork/exec included; cpu: user+sys of the runtime and the")
 	fmt.Fprintln(stdout, "children it reaped (wait4 rusage); maxrss: peak resident set of the same, as wait4 reports it.")
+	for _, n := range b.footnotes {
+		fmt.Fprintln(stdout, n)
+	}
 	return code
 }
 

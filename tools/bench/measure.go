@@ -29,6 +29,8 @@ type bench struct {
 	live map[*runtime]map[string]bool
 	// shown records the runtime/step pairs whose failure was already printed with its stderr.
 	shown map[string]bool
+	// footnotes qualify the report, e.g. a runtime measured without cgroups.
+	footnotes []string
 }
 
 func newBench(ctx context.Context, b *bundle, runtimes []*runtime, cgroupParent string, log io.Writer) *bench {
@@ -291,6 +293,8 @@ func (b *bench) preflight() {
 			r.extraArgs = nil
 			continue
 		}
-		fmt.Fprintf(b.log, "NOTE: crun runs with --cgroup-manager=disabled: its numbers exclude cgroup setup\n")
+		note := "NOTE: crun runs with --cgroup-manager=disabled: its numbers exclude cgroup setup"
+		fmt.Fprintln(b.log, note)
+		b.footnotes = append(b.footnotes, note)
 	}
 }
