@@ -1,0 +1,206 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// cgroupMountFlags are runc's flags for the tmpfs that holds the v1
+// hierarchies and for fresh cgroup mounts.
+const cgroupMountFlags = unix.MS_NOEXEC | unix.MS_NOSUID | unix.MS_NODEV
+
+// hostCgroupRoot is where the host's cgroup filesystems are mounted.
+const hostCgroupRoot = "/sys/fs/cgroup"
+
+// mountCgroup handles a mount of type "cgroup": the container sees its own
+// cgroups only, never the host's whole tree.
+func mountCgroup(c *Config, m *specs.Mount, opts MountOptions) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs(hostCgroupRoot, &st); err != nil {
+		return mountError(m.Source, m.Type, m.Destination, fmt.Errorf("statfs %s: %w", hostCgroupRoot, err))
+	}
+	if st.Type == unix.CGROUP2_SUPER_MAGIC {
+		return mountCgroup2(c, m, opts)
+	}
+	return mountCgroup1(c, m, opts)
+}
+
+// mountCgroup2 mounts cgroup2 when the container has a cgroup namespace
+// (the kernel then roots it at the container's cgroup), else binds the
+// container's own cgroup directory.
+func mountCgroup2(c *Config, m *specs.Mount, opts MountOptions) error {
+	if c.NewCgroupNS {
+		err := plainMount(c, m.Source, "cgroup2", m.Destination, opts)
+		// A user namespace that does not own the cgroup namespace may not
+		// mount cgroup2 (EPERM); fall back to a bind like runc.
+		if err == nil || !(errors.Is(err, unix.EPERM) || errors.Is(err, unix.EBUSY)) {
+			return err
+		}
+	}
+	cgs, err := readProcCgroup()
+	if err != nil {
+		return mountError(m.Source, m.Type, m.Destination, err)
+	}
+	src := hostCgroupRoot
+	for _, e := range cgs {
+		if len(e.Controllers) == 0 {
+			src = path.Join(hostCgroupRoot, e.Path)
+		}
+	}
+	opts.Flags |= unix.MS_BIND
+	return bindMount(c, src, m.Destination, opts)
+}
+
+// v1Hierarchy is one cgroup v1 hierarchy the init is a member of.
+type v1Hierarchy struct {
+	name        string   // directory under the cgroup mount: base of the host mount point
+	controllers []string // as in /proc/self/cgroup, e.g. cpu,cpuacct or name=systemd
+	source      string   // host path of the init's cgroup in this hierarchy
+}
+
+// mountCgroup1 builds runc's v1 layout: a tmpfs at the destination with one
+// directory per hierarchy (a bind of the container's own cgroup, or a fresh
+// cgroup mount in a cgroup namespace), and links for co-mounted controllers
+// (cpu -> cpu,cpuacct).
+func mountCgroup1(c *Config, m *specs.Mount, opts MountOptions) error {
+	mi, err := readMountInfo()
+	if err != nil {
+		return mountError(m.Source, m.Type, m.Destination, err)
+	}
+	cgs, err := readProcCgroup()
+	if err != nil {
+		return mountError(m.Source, m.Type, m.Destination, err)
+	}
+	hs, err := v1Hierarchies(mi, cgs)
+	if err != nil {
+		return mountError(m.Source, m.Type, m.Destination, err)
+	}
+	tmpfs := MountOptions{Flags: cgroupMountFlags, Propagation: opts.Propagation, Data: "mode=755"}
+	if err := plainMount(c, "tmpfs", "tmpfs", m.Destination, tmpfs); err != nil {
+		return err
+	}
+	for _, h := range hs {
+		dest := path.Join(m.Destination, h.name)
+		if err := mountHierarchy(c, h, dest, opts); err != nil {
+			return err
+		}
+	}
+	if err := linkCoMounted(c, m.Destination, hs); err != nil {
+		return err
+	}
+	if opts.Flags&unix.MS_RDONLY == 0 {
+		return nil
+	}
+	f, err := openInRoot(c.Rootfs, m.Destination)
+	if err != nil {
+		return mountError("tmpfs", "tmpfs", m.Destination, err)
+	}
+	defer f.Close()
+	if err := remountBind(fdPath(f), cgroupMountFlags|unix.MS_RDONLY, 0); err != nil {
+		return fmt.Errorf("remount %s read-only: %w", m.Destination, err)
+	}
+	return nil
+}
+
+// mountHierarchy puts one v1 hierarchy at dest (inside the tmpfs just made).
+func mountHierarchy(c *Config, h v1Hierarchy, dest string, opts MountOptions) error {
+	if !c.NewCgroupNS {
+		b := opts
+		b.Flags |= unix.MS_BIND | unix.MS_REC
+		b.Propagation = nil
+		return bindMount(c, h.source, dest, b)
+	}
+	dst, err := mountpoint(c.Rootfs, dest, true)
+	if err != nil {
+		return mountError("cgroup", "cgroup", dest, err)
+	}
+	defer dst.Close()
+	flags := uintptr(cgroupMountFlags) | opts.Flags&unix.MS_RDONLY
+	data := strings.Join(h.controllers, ",")
+	if err := mount("cgroup", fdPath(dst), "cgroup", flags, data); err != nil {
+		return mountError("cgroup", "cgroup", dest, err)
+	}
+	return nil
+}
+
+// linkCoMounted links each controller of a co-mounted hierarchy to its
+// directory, as hosts do (/sys/fs/cgroup/cpu -> cpu,cpuacct).
+func linkCoMounted(c *Config, dest string, hs []v1Hierarchy) error {
+	dir, err := openInRoot(c.Rootfs, dest)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	for _, h := range hs {
+		if !strings.Contains(h.name, ",") {
+			continue
+		}
+		for _, ctrl := range strings.Split(h.name, ",") {
+			err := unix.Symlinkat(h.name, int(dir.Fd()), ctrl)
+			if err != nil && !errors.Is(err, unix.EEXIST) {
+				return fmt.Errorf("symlink %s to %s: %w", path.Join(dest, ctrl), h.name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// v1Hierarchies matches the v1 lines of /proc/self/cgroup with the cgroup
+// mounts of mountinfo: the mount whose super options hold the line's
+// controllers is that hierarchy.
+func v1Hierarchies(mi []mountInfo, cgs []cgroupEntry) ([]v1Hierarchy, error) {
+	var out []v1Hierarchy
+	for _, e := range cgs {
+		if len(e.Controllers) == 0 {
+			continue // the v2 line
+		}
+		i := slices.IndexFunc(mi, func(m mountInfo) bool {
+			return m.FSType == "cgroup" && containsAll(m.SuperOpts, e.Controllers)
+		})
+		if i < 0 {
+			continue // a hierarchy not mounted here: nothing to bind
+		}
+		rel, ok := relInside(mi[i].Root, e.Path)
+		if !ok {
+			return nil, fmt.Errorf("cgroup %s is outside the mount of %s (root %s)",
+				e.Path, mi[i].Mountpoint, mi[i].Root)
+		}
+		out = append(out, v1Hierarchy{
+			name:        filepath.Base(mi[i].Mountpoint),
+			controllers: e.Controllers,
+			source:      path.Join(mi[i].Mountpoint, rel),
+		})
+	}
+	return out, nil
+}
+
+// relInside returns p relative to root when p is root or below it.
+func relInside(root, p string) (string, bool) {
+	root, p = path.Clean(root), path.Clean(p)
+	if root == "/" {
+		return p, true
+	}
+	if p == root {
+		return "/", true
+	}
+	if rest, ok := strings.CutPrefix(p, root+"/"); ok {
+		return "/" + rest, true
+	}
+	return "", false
+}
+
+func containsAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
+}

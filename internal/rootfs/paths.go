@@ -1,0 +1,121 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"golang.org/x/sys/unix"
+)
+
+// Every path taken from config.json is resolved inside the rootfs with
+// symlinks evaluated as if the rootfs were "/" (securejoin), and mounts are
+// made through an O_PATH handle ("/proc/self/fd/N") rather than by path, so a
+// symlink swapped in by the image between the check and the mount(2) cannot
+// redirect the mount onto the host (CVE-2021-30465).
+
+// resolveInRoot returns the host path of unsafePath inside root without
+// leaving root, even through ".." or absolute symlinks.
+func resolveInRoot(root, unsafePath string) (string, error) {
+	p, err := securejoin.SecureJoin(root, unsafePath)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s in %s: %w", unsafePath, root, err)
+	}
+	return p, nil
+}
+
+// openRoot opens root as an O_PATH directory handle.
+func openRoot(root string) (*os.File, error) {
+	f, err := os.OpenFile(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open rootfs: %w", err)
+	}
+	return f, nil
+}
+
+// openInRoot opens unsafePath inside root as an O_PATH handle, resolved
+// inside root. Opened after a mount, the handle names the new mount's root.
+func openInRoot(root, unsafePath string) (*os.File, error) {
+	f, err := pathrs.OpenInRoot(root, unsafePath)
+	if err != nil {
+		return nil, fmt.Errorf("open %s in %s: %w", unsafePath, root, err)
+	}
+	return f, nil
+}
+
+// mkdirInRoot creates unsafePath and its parents inside root (mode 0755) and
+// returns an O_PATH handle of the directory.
+func mkdirInRoot(root, unsafePath string) (*os.File, error) {
+	rootDir, err := openRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	defer rootDir.Close()
+	f, err := pathrs.MkdirAllHandle(rootDir, unsafePath, 0o755)
+	if err != nil {
+		return nil, fmt.Errorf("mkdir %s in %s: %w", unsafePath, root, err)
+	}
+	return f, nil
+}
+
+// createFileAt creates an empty regular file name in the directory dir unless
+// something already exists there. O_NOFOLLOW: a dangling symlink must not make
+// us create its target.
+func createFileAt(dir *os.File, name string, mode uint32) error {
+	fd, err := unix.Openat(int(dir.Fd()), name,
+		unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_WRONLY|unix.O_CLOEXEC, mode)
+	if err != nil {
+		if errors.Is(err, unix.EEXIST) {
+			return nil
+		}
+		return fmt.Errorf("create %s: %w", name, err)
+	}
+	unix.Close(fd)
+	return nil
+}
+
+// mountpoint creates the mount point for unsafePath inside root, a directory
+// or (isDir false) an empty file, and returns an O_PATH handle of it.
+func mountpoint(root, unsafePath string, isDir bool) (*os.File, error) {
+	if isDir {
+		return mkdirInRoot(root, unsafePath)
+	}
+	// Resolve first so that the parent and the base name are those of the
+	// final path, symlinks of the image included.
+	full, err := resolveInRoot(root, unsafePath)
+	if err != nil {
+		return nil, err
+	}
+	if full == filepath.Clean(root) {
+		return nil, fmt.Errorf("mount a file over the rootfs %s: %w", root, unix.ENOTDIR)
+	}
+	rel, err := filepath.Rel(root, full)
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s in %s: %w", unsafePath, root, err)
+	}
+	parent, err := mkdirInRoot(root, filepath.Dir(rel))
+	if err != nil {
+		return nil, err
+	}
+	defer parent.Close()
+	// An O_PATH handle cannot be used with openat(O_CREAT); reopen it.
+	dir, err := pathrs.Reopen(parent, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", filepath.Dir(full), err)
+	}
+	defer dir.Close()
+	if err := createFileAt(dir, filepath.Base(full), 0o644); err != nil {
+		return nil, fmt.Errorf("create mount point %s: %w", full, err)
+	}
+	return openInRoot(root, rel)
+}
+
+// fdPath is the magic link through which a syscall taking a path reaches the
+// file an O_PATH handle refers to, without resolving anything again.
+func fdPath(f *os.File) string {
+	return "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+}
