@@ -21,6 +21,15 @@ die() {
 	exit 2
 }
 
+# note records one cleanup action for test $1 in the run's cleanup log; a
+# leftover the harness could not remove also goes to stderr.
+note() {
+	local name=$1
+	shift
+	echo "$name: $*" >>"$LOG_DIR/cleanup.log"
+	[[ $* != cannot* ]] || echo "conformance: $name: $*" >&2
+}
+
 usage() {
 	echo "usage: $0 RUNTIME_BINARY [TEST...]" >&2
 	exit 2
@@ -39,19 +48,20 @@ check_prereqs() {
 # build_suite compiles cmd/runtimetest and every validation program into
 # $BIN_DIR and fills $TESTS with the program names, in go list order.
 build_suite() {
-	local pkgs
+	local list pkg pkgs=()
 	cd "$HERE"
-	pkgs=$(GOWORK=off go list "$RT_MODULE/validation/..." | grep -v '/validation/util$') ||
-		die "list validation packages in $HERE"
+	list=$(GOWORK=off go list "$RT_MODULE/validation/...") || die "list validation packages in $HERE"
+	for pkg in $list; do
+		[[ $pkg == */validation/util ]] || pkgs+=("$pkg")
+	done
 	mkdir -p "$BIN_DIR"
 	echo "conformance: building runtime-tools validation programs into $BIN_DIR" >&2
-	# shellcheck disable=SC2086 # one argument per package is what we want
-	GOWORK=off CGO_ENABLED=0 go build -trimpath -o "$BIN_DIR/" "$RT_MODULE/cmd/runtimetest" $pkgs ||
+	GOWORK=off CGO_ENABLED=0 go build -trimpath -o "$BIN_DIR/" "$RT_MODULE/cmd/runtimetest" "${pkgs[@]}" ||
 		die "build validation programs"
 	RT_DIR=$(GOWORK=off go list -m -f '{{.Dir}}' "$RT_MODULE") || die "locate $RT_MODULE"
 	ROOTFS_TAR="rootfs-$(go env GOARCH).tar.gz"
 	[[ -f "$RT_DIR/$ROOTFS_TAR" ]] || die "no $ROOTFS_TAR in $RT_DIR"
-	mapfile -t TESTS < <(printf '%s\n' $pkgs | sed 's|.*/||')
+	TESTS=("${pkgs[@]##*/}")
 }
 
 # cgroup_mounts prints "mountpoint fstype superoptions" for each cgroup
@@ -99,13 +109,16 @@ cgroup_candidates() {
 # exist before the run, deepest first; rmdir only, so a cgroup that still has
 # tasks stays and is reported.
 remove_suite_cgroups() {
-	local dir sub
+	local name=$1 dir sub
 	for dir in "${CGROUP_CANDIDATES[@]}"; do
 		[[ -d "$dir" ]] || continue
 		[[ -n "${PREEXISTING_CGROUPS[$dir]:-}" ]] && continue
 		while IFS= read -r sub; do
-			rmdir "$sub" 2>/dev/null || { sleep 0.2; rmdir "$sub" 2>/dev/null; } ||
-				echo "conformance: cannot remove cgroup $sub" >&2
+			if rmdir "$sub" 2>/dev/null || { sleep 0.2 && rmdir "$sub" 2>/dev/null; }; then
+				note "$name" "removed cgroup $sub"
+			else
+				note "$name" "cannot remove cgroup $sub"
+			fi
 		done < <(find "$dir" -depth -type d 2>/dev/null)
 	done
 	return 0
@@ -125,14 +138,17 @@ suite_pids() {
 # delete_containers removes every container in the test's private --root:
 # nothing else lives there, so "everything" is exactly what the suite made.
 delete_containers() {
-	local state=$1 id ids
+	local name=$1 state=$2 id ids
 	[[ -d "$state" ]] || return 0
 	ids=$("$RUNTIME" --root "$state" list -q 2>/dev/null) ||
 		ids=$(find "$state" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null)
 	for id in $ids; do
 		"$RUNTIME" --root "$state" kill "$id" KILL >/dev/null 2>&1 || true
-		"$RUNTIME" --root "$state" delete -f "$id" >/dev/null 2>&1 ||
-			echo "conformance: cannot delete container $id" >&2
+		if "$RUNTIME" --root "$state" delete -f "$id" >/dev/null 2>&1; then
+			note "$name" "deleted container $id"
+		else
+			note "$name" "cannot delete container $id"
+		fi
 	done
 	return 0
 }
@@ -140,22 +156,28 @@ delete_containers() {
 # cleanup_test undoes whatever test directory $1 left behind: containers,
 # stray processes, mounts, cgroups and the directory itself.
 cleanup_test() {
-	local tdir=$1 pids mnt
-	delete_containers "$tdir/state"
+	local tdir=$1 name pids mnt
+	name=$(basename "$tdir")
+	delete_containers "$name" "$tdir/state"
 	pids=$(suite_pids "$tdir")
 	if [[ -n "$pids" ]]; then
+		note "$name" "killed ${pids//$'\n'/ }"
 		# shellcheck disable=SC2086
 		kill -KILL $pids 2>/dev/null || true
 		sleep 0.2
-		delete_containers "$tdir/state"
+		delete_containers "$name" "$tdir/state"
 	fi
 	# A container with shared propagation can leak mounts back to the host;
 	# detach them so that rm never walks into a bind mount of something else.
 	while IFS= read -r mnt; do
-		umount -l "$mnt" 2>/dev/null || echo "conformance: cannot unmount $mnt" >&2
+		if umount -l "$mnt" 2>/dev/null; then
+			note "$name" "unmounted $mnt"
+		else
+			note "$name" "cannot unmount $mnt"
+		fi
 	done < <(awk -v d="$tdir/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
-	remove_suite_cgroups
-	rm -rf --one-file-system "$tdir" 2>/dev/null || echo "conformance: cannot remove $tdir" >&2
+	remove_suite_cgroups "$name"
+	rm -rf --one-file-system "$tdir" 2>/dev/null || note "$name" "cannot remove $tdir"
 	return 0
 }
 
@@ -166,6 +188,21 @@ write_wrapper() {
 	local tdir=$1
 	printf '#!/bin/sh\nexec %q --root %q "$@"\n' "$RUNTIME" "$tdir/state" >"$tdir/runtime"
 	chmod 0755 "$tdir/runtime"
+}
+
+# stderr_reason prints the most telling line of a program's stderr: the
+# runtime's first logrus-style error message when there is one (the program's
+# own last line is usually just "exit status 1"), else its first line, which
+# is what util.Fatal printed.
+stderr_reason() {
+	local file=$1 line
+	line=$(grep -m1 'level=error' "$file" || true)
+	if [[ -n $line ]]; then
+		line=${line#*msg=\"}
+		echo "${line%\"}"
+		return 0
+	fi
+	grep -m1 -v '^[[:space:]]*$' "$file" || true
 }
 
 # verdict prints the result line for test $1 given its exit status $2. A
@@ -180,8 +217,10 @@ verdict() {
 	elif [[ -n "$first" ]]; then
 		echo "FAIL $name (reason: ${first:0:160})"
 	elif [[ $rc -ne 0 ]]; then
-		last=$(grep -v '^[[:space:]]*$' "$LOG_DIR/$name.stderr" | tail -n1 || true)
-		echo "FAIL $name (reason: exit code $rc${last:+: ${last:0:120}})"
+		last=$(stderr_reason "$LOG_DIR/$name.stderr")
+		# Keep the tail of a long message: runtimes put the cause last.
+		((${#last} <= 160)) || last="...${last: -157}"
+		echo "FAIL $name (reason: exit code $rc${last:+: $last})"
 	else
 		echo "PASS $name"
 		return 0
@@ -200,9 +239,9 @@ run_test() {
 	ln -s "$RT_DIR/$ROOTFS_TAR" "$tdir/$ROOTFS_TAR"
 	write_wrapper "$tdir"
 	(
-		cd "$tdir"
-		export RUNTIME="$tdir/runtime" TMPDIR="$tdir/tmp" "$MARK_VAR=$tdir"
-		exec timeout -k 5 "$TIMEOUT" "$BIN_DIR/$name"
+		cd "$tdir" &&
+			exec env RUNTIME="$tdir/runtime" TMPDIR="$tdir/tmp" "$MARK_VAR=$tdir" \
+				timeout -k 5 "$TIMEOUT" "$BIN_DIR/$name"
 	) >"$LOG_DIR/$name.tap" 2>"$LOG_DIR/$name.stderr" </dev/null || rc=$?
 	cleanup_test "$tdir"
 	verdict "$name" "$rc"
@@ -225,6 +264,8 @@ main() {
 	shift
 	TIMEOUT=${CONFORMANCE_TIMEOUT:-60}
 	CACHE=${CONFORMANCE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/runo-conformance}
+	# build_suite changes directory, so pin the cache to an absolute path first.
+	CACHE=$(realpath -m "$CACHE")
 	BIN_DIR="$CACHE/bin"
 	LOG_DIR="$CACHE/logs"
 	check_prereqs
@@ -243,6 +284,9 @@ main() {
 	rm -rf "$LOG_DIR"
 	mkdir -p "$LOG_DIR"
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/runo-conformance.XXXXXX")
+	# Like /tmp itself, the work tree must be searchable by the unprivileged
+	# ids that user-namespace tests map root to.
+	chmod 0755 "$WORK"
 	trap on_exit EXIT
 	trap 'exit 130' INT TERM
 
