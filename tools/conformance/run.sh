@@ -130,7 +130,7 @@ remove_suite_cgroups() {
 suite_pids() {
 	local tdir=$1
 	{
-		grep -lzx "$MARK_VAR=$tdir" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 || true
+		grep -lzxF "$MARK_VAR=$tdir" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 || true
 		find /proc -mindepth 2 -maxdepth 2 -name root -lname "$tdir/*" 2>/dev/null | cut -d/ -f3 || true
 	} | sort -un
 }
@@ -273,6 +273,10 @@ main() {
 	if [[ $# -gt 0 ]]; then
 		TESTS=("$@")
 	fi
+	local name
+	for name in "${TESTS[@]}"; do
+		[[ -x "$BIN_DIR/$name" ]] || die "no validation program $name"
+	done
 
 	mapfile -t CGROUP_CANDIDATES < <(cgroup_candidates)
 	declare -gA PREEXISTING_CGROUPS=()
@@ -291,9 +295,8 @@ main() {
 	trap 'exit 130' INT TERM
 
 	echo "conformance: runtime $RUNTIME, ${#TESTS[@]} programs, ${TIMEOUT}s each, logs in $LOG_DIR" >&2
-	local name passed=0 failed=0
+	local passed=0 failed=0
 	for name in "${TESTS[@]}"; do
-		[[ -x "$BIN_DIR/$name" ]] || die "no validation program $name"
 		if run_test "$name"; then
 			passed=$((passed + 1))
 		else
