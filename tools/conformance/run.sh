@@ -192,8 +192,8 @@ write_wrapper() {
 
 # stderr_reason prints the most telling line of a program's stderr: the
 # runtime's first logrus-style error message when there is one (the program's
-# own last line is usually just "exit status 1"), else its first line, which
-# is what util.Fatal printed.
+# own last line is usually just "exit status 1"), else its first line that is
+# not one of runtime-tools' own "failed to create the container" prefixes.
 stderr_reason() {
 	local file=$1 line
 	line=$(grep -m1 'level=error' "$file" || true)
@@ -202,7 +202,8 @@ stderr_reason() {
 		echo "${line%\"}"
 		return 0
 	fi
-	grep -m1 -v '^[[:space:]]*$' "$file" || true
+	grep -m1 -v -e '^[[:space:]]*$' -e '^failed to \(create\|start\) the container$' \
+		-e '^failed to read standard streams$' "$file" || true
 }
 
 # verdict prints the result line for test $1 given its exit status $2. A
