@@ -81,21 +81,22 @@ func createFileAt(dir *os.File, name string, mode uint32) error {
 // mountpoint creates the mount point for unsafePath inside root, a directory
 // or (isDir false) an empty file, and returns an O_PATH handle of it.
 func mountpoint(root, unsafePath string, isDir bool) (*os.File, error) {
-	if isDir {
-		return mkdirInRoot(root, unsafePath)
-	}
-	// Resolve first so that the parent and the base name are those of the
-	// final path, symlinks of the image included.
+	// Resolve first, as runc does: a dangling symlink of the image (say
+	// /var/run -> /run with no /run) then yields the directories to create,
+	// and the parent and base name of a file are those of the final path.
 	full, err := resolveInRoot(root, unsafePath)
 	if err != nil {
 		return nil, err
 	}
-	if full == filepath.Clean(root) {
-		return nil, fmt.Errorf("mount a file over the rootfs %s: %w", root, unix.ENOTDIR)
-	}
 	rel, err := filepath.Rel(root, full)
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s in %s: %w", unsafePath, root, err)
+	}
+	if isDir {
+		return mkdirInRoot(root, rel)
+	}
+	if full == filepath.Clean(root) {
+		return nil, fmt.Errorf("mount a file over the rootfs %s: %w", root, unix.ENOTDIR)
 	}
 	parent, err := mkdirInRoot(root, filepath.Dir(rel))
 	if err != nil {
