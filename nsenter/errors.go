@@ -1,0 +1,15 @@
+package nsenter
+
+import "errors"
+
+var (
+	// ErrUnknownNamespace is returned for a namespace type the kernel interface has no flag for.
+	ErrUnknownNamespace = errors.New("unknown namespace type")
+	// ErrDuplicateNamespace is returned when one namespace type is listed twice.
+	ErrDuplicateNamespace = errors.New("namespace type listed more than once")
+	// ErrUnknownClock is returned for a time offset that is neither "monotonic" nor "boottime".
+	ErrUnknownClock = errors.New("unknown clock for time namespace offset")
+	// ErrNotMainThread is returned by UnshareTime when called off the main thread: the kernel
+	// keeps timens_offsets only at /proc/<tgid>, which describes the main thread.
+	ErrNotMainThread = errors.New("not on the main thread")
+)

@@ -1,0 +1,278 @@
+package nsenter
+
+import (
+	"runtime"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The runtime's fork hooks, as syscall.forkAndExecInChild uses them. The runtime pushes these
+// symbols to package syscall by linkname and keeps them for outside users (gVisor among them).
+
+//go:linkname runtime_BeforeFork syscall.runtime_BeforeFork
+func runtime_BeforeFork()
+
+//go:linkname runtime_AfterFork syscall.runtime_AfterFork
+func runtime_AfterFork()
+
+//go:linkname runtime_AfterForkInChild syscall.runtime_AfterForkInChild
+func runtime_AfterForkInChild()
+
+// cloneArgs is struct clone_args of clone3(2).
+type cloneArgs struct {
+	flags      uint64
+	pidFD      uint64
+	childTID   uint64
+	parentTID  uint64
+	exitSignal uint64
+	stack      uint64
+	stackSize  uint64
+	tls        uint64
+	setTID     uint64
+	setTIDSize uint64
+	cgroup     uint64
+}
+
+// childArgs is everything the child uses. It is filled in before the fork: the child cannot
+// allocate.
+type childArgs struct {
+	clone3       *cloneArgs // non-nil: the first fork is clone3 (into a cgroup)
+	cloneFlags   uintptr    // namespaces the first fork creates
+	joinFDs      []int      // namespace files, in join order (the user namespace last)
+	joinFlags    []uintptr  // CLONE_NEW* of each joinFDs entry
+	joinUser     bool       // the last join is a user namespace
+	newUser      bool       // unshare a user namespace and wait for its maps
+	setGID       bool       // setresgid(0, 0, 0) and setgroups(0) after the user step
+	setUID       bool       // setresuid(0, 0, 0) after the user step
+	unshareFlags uintptr    // namespaces unshared after the user step
+	fork2        bool       // fork the process that execs (CLONE_PARENT)
+	files        []int      // fd i of the new program is files[i]; -1 leaves it closed
+	nextFD       int        // above every fd the child is given or holds
+	binFD        int        // the binary, O_PATH
+	argv, envv   []*byte    // nil-terminated
+	empty        *byte      // "" for execveat(AT_EMPTY_PATH)
+	errW         int        // write end of the message pipe
+	ackR, ackW   int        // the ack pipe; the child reads, the parent writes
+}
+
+// forkChild forks the child and, in the parent, returns its pid. In the child it never
+// returns: the child joins and creates namespaces, puts its fds in place and executes the
+// binary, or writes a msgError and exits.
+//
+// After the fork the child is a copy of one thread of a Go process whose other threads are
+// gone, some perhaps holding runtime locks. So from runtime_BeforeFork on the child may only
+// call RawSyscall/RawSyscall6 (assembly, no stack check) and the nosplit runtime hook: no
+// allocation, no stack growth (BeforeFork poisons the stack guard), no write barriers (it
+// stores only integers), no other function calls, no race instrumentation. Every variable is
+// declared above the fork. The clone has no CLONE_VM: the child has its own copy of memory,
+// so, unlike Go's vfork, it may write its locals and args.files.
+//
+//go:noinline
+//go:norace
+//go:nocheckptr
+func forkChild(a *childArgs) (pid uintptr, err1 syscall.Errno) {
+	var (
+		msg    [4]int32 // kind, step, index, value: one atomic write
+		ack    int32
+		n      uintptr
+		i      int
+		retry  uint32 // joins the caller's credentials could not make (EPERM)
+		step   int32
+		index  int32
+		fd     []int
+		nextFD int
+		binFD  int
+		errW   int
+	)
+	fd = a.files
+	nextFD = a.nextFD
+	binFD = a.binFD
+	errW = a.errW
+	index = -1
+
+	runtime_BeforeFork()
+	if a.clone3 != nil {
+		pid, _, err1 = syscall.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(a.clone3)), unsafe.Sizeof(*a.clone3), 0)
+	} else if runtime.GOARCH == "s390x" {
+		pid, _, err1 = syscall.RawSyscall6(syscall.SYS_CLONE, 0, a.cloneFlags|uintptr(syscall.SIGCHLD), 0, 0, 0, 0)
+	} else {
+		pid, _, err1 = syscall.RawSyscall6(syscall.SYS_CLONE, a.cloneFlags|uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
+	}
+	if err1 != 0 || pid != 0 {
+		runtime_AfterFork()
+		return pid, err1
+	}
+
+	// The child. Restore the signal mask and default handlers: no Go handler can run here.
+	runtime_AfterForkInChild()
+	syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(a.ackW), 0, 0) // EOF if the parent dies
+
+	// Join. Non-user namespaces first: once in another user namespace, the caller's
+	// privileges over namespaces owned by its own are gone. A join refused with EPERM is
+	// retried after the user namespace, for namespaces owned by it that an unprivileged
+	// caller can only join from inside.
+	for i = 0; i < len(a.joinFDs); i++ {
+		if a.joinUser && i == len(a.joinFDs)-1 {
+			break
+		}
+		_, _, err1 = syscall.RawSyscall(unix.SYS_SETNS, uintptr(a.joinFDs[i]), a.joinFlags[i], 0)
+		if err1 == syscall.EPERM && a.joinUser {
+			retry |= 1 << uint(i)
+			continue
+		}
+		if err1 != 0 {
+			step, index = stepJoin, int32(i)
+			goto childerror
+		}
+	}
+	if a.joinUser {
+		i = len(a.joinFDs) - 1
+		_, _, err1 = syscall.RawSyscall(unix.SYS_SETNS, uintptr(a.joinFDs[i]), a.joinFlags[i], 0)
+		if err1 != 0 {
+			step, index = stepJoin, int32(i)
+			goto childerror
+		}
+		for i = 0; i < len(a.joinFDs)-1; i++ {
+			if retry&(1<<uint(i)) == 0 {
+				continue
+			}
+			_, _, err1 = syscall.RawSyscall(unix.SYS_SETNS, uintptr(a.joinFDs[i]), a.joinFlags[i], 0)
+			if err1 != 0 {
+				step, index = stepJoin, int32(i)
+				goto childerror
+			}
+		}
+	}
+
+	// A new user namespace: make it, then wait while the parent writes its maps.
+	if a.newUser {
+		_, _, err1 = syscall.RawSyscall(syscall.SYS_UNSHARE, syscall.CLONE_NEWUSER, 0, 0)
+		if err1 != 0 {
+			step = stepUnshareUser
+			goto childerror
+		}
+		msg[0], msg[1], msg[2], msg[3] = msgMaps, 0, 0, 0
+		_, _, err1 = syscall.RawSyscall(syscall.SYS_WRITE, uintptr(errW), uintptr(unsafe.Pointer(&msg[0])), msgSize)
+		if err1 != 0 {
+			step = stepMaps
+			goto childerror
+		}
+		n, _, err1 = syscall.RawSyscall(syscall.SYS_READ, uintptr(a.ackR), uintptr(unsafe.Pointer(&ack)), unsafe.Sizeof(ack))
+		if err1 == 0 && n != unsafe.Sizeof(ack) {
+			err1 = syscall.EPIPE // the parent went away
+		}
+		if err1 == 0 && ack != 0 {
+			err1 = syscall.Errno(ack)
+		}
+		if err1 != 0 {
+			step = stepMaps
+			goto childerror
+		}
+	}
+
+	// Become root of the user namespace: execve keeps capabilities only for its root, and
+	// our uid 0 is a host id that the namespace need not map.
+	if a.setGID {
+		_, _, err1 = syscall.RawSyscall(unix.SYS_SETRESGID, 0, 0, 0)
+		if err1 != 0 {
+			step = stepRoot
+			goto childerror
+		}
+		// Drop the host's supplementary groups; "deny" in an ancestor's setgroups forbids
+		// it, and then the groups stay unmapped, which grants nothing.
+		syscall.RawSyscall(unix.SYS_SETGROUPS, 0, 0, 0)
+	}
+	if a.setUID {
+		_, _, err1 = syscall.RawSyscall(unix.SYS_SETRESUID, 0, 0, 0)
+		if err1 != 0 {
+			step = stepRoot
+			goto childerror
+		}
+	}
+
+	if a.unshareFlags != 0 {
+		_, _, err1 = syscall.RawSyscall(syscall.SYS_UNSHARE, a.unshareFlags, 0, 0)
+		if err1 != 0 {
+			step = stepUnshare
+			goto childerror
+		}
+	}
+
+	// The pid namespace applies to children only: the process that execs is one more fork
+	// down, made a child of our parent so that the caller can wait for it.
+	if a.fork2 {
+		if runtime.GOARCH == "s390x" {
+			pid, _, err1 = syscall.RawSyscall6(syscall.SYS_CLONE, 0, syscall.CLONE_PARENT|uintptr(syscall.SIGCHLD), 0, 0, 0, 0)
+		} else {
+			pid, _, err1 = syscall.RawSyscall6(syscall.SYS_CLONE, syscall.CLONE_PARENT|uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
+		}
+		if err1 != 0 {
+			step = stepFork
+			goto childerror
+		}
+		if pid != 0 {
+			msg[0], msg[1], msg[2], msg[3] = msgPid, 0, 0, int32(pid)
+			syscall.RawSyscall(syscall.SYS_WRITE, uintptr(errW), uintptr(unsafe.Pointer(&msg[0])), msgSize)
+			for {
+				syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
+			}
+		}
+	}
+
+	// Put the fds in place, as syscall.forkAndExecInChild1 does. First move our own two above
+	// everything, then any given fd that pass 2 would overwrite before using it.
+	step = stepFiles
+	_, _, err1 = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(errW), uintptr(nextFD), syscall.O_CLOEXEC)
+	if err1 != 0 {
+		goto childerror
+	}
+	errW = nextFD
+	nextFD++
+	_, _, err1 = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(binFD), uintptr(nextFD), syscall.O_CLOEXEC)
+	if err1 != 0 {
+		goto childerror
+	}
+	binFD = nextFD
+	nextFD++
+	for i = 0; i < len(fd); i++ {
+		if fd[i] >= 0 && fd[i] < i {
+			_, _, err1 = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(fd[i]), uintptr(nextFD), syscall.O_CLOEXEC)
+			if err1 != 0 {
+				goto childerror
+			}
+			fd[i] = nextFD
+			nextFD++
+		}
+	}
+	for i = 0; i < len(fd); i++ {
+		if fd[i] == -1 {
+			syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(i), 0, 0)
+			continue
+		}
+		if fd[i] == i {
+			// dup3(i, i) is refused; clear close-on-exec instead.
+			_, _, err1 = syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(i), syscall.F_SETFD, 0)
+		} else {
+			// The new fd is not close-on-exec.
+			_, _, err1 = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(fd[i]), uintptr(i), 0)
+		}
+		if err1 != 0 {
+			goto childerror
+		}
+	}
+
+	// Execute through the fd opened in the caller's mount namespace: a joined mount
+	// namespace need not hold the binary, nor /proc.
+	step = stepExec
+	_, _, err1 = syscall.RawSyscall6(unix.SYS_EXECVEAT, uintptr(binFD), uintptr(unsafe.Pointer(a.empty)),
+		uintptr(unsafe.Pointer(&a.argv[0])), uintptr(unsafe.Pointer(&a.envv[0])), unix.AT_EMPTY_PATH, 0)
+
+childerror:
+	msg[0], msg[1], msg[2], msg[3] = msgError, step, index, int32(err1)
+	syscall.RawSyscall(syscall.SYS_WRITE, uintptr(errW), uintptr(unsafe.Pointer(&msg[0])), msgSize)
+	for {
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 253, 0, 0)
+	}
+}

@@ -1,0 +1,287 @@
+package nsenter
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Config describes the process to start and the namespaces it must be in when it runs Path.
+type Config struct {
+	// Path is the binary to run. It is opened by the caller's process, in the caller's mount
+	// namespace, and executed through that descriptor, so it need not exist in a joined mount
+	// namespace.
+	Path string
+	Args []string // Args[0] included; empty means {Path}, as in os/exec
+	Env  []string // nil means os.Environ(), as in os/exec
+	// Stdin, Stdout and Stderr become fds 0, 1 and 2; nil means /dev/null, as in os/exec.
+	Stdin      *os.File
+	Stdout     *os.File
+	Stderr     *os.File
+	ExtraFiles []*os.File // become fds 3, 4, ... in the child; a nil entry leaves that fd closed
+
+	// Namespaces as in linux.namespaces: an empty Path asks for a new namespace, a Path joins
+	// one. A new time namespace is not made here: the child makes it with UnshareTime.
+	Namespaces  []specs.LinuxNamespace
+	UIDMappings []specs.LinuxIDMapping // for a new user namespace
+	GIDMappings []specs.LinuxIDMapping // for a new user namespace
+
+	// Cgroup, if set, is an open directory of a cgroup v2 group that the child is created in
+	// (clone3 with CLONE_INTO_CGROUP). A new cgroup namespace is then rooted at that group;
+	// without it a new cgroup namespace is rooted at the caller's own cgroup, whatever the
+	// caller does with the child's pid afterwards.
+	Cgroup *os.File
+}
+
+// Start starts the process described by c and returns it. The process is a child of the
+// caller: the caller waits for it with (*os.Process).Wait.
+//
+// Start forks a single-threaded child with a raw clone (see fork_unsafe.go for the protocol);
+// that child joins and creates the namespaces and executes Path. When the child must itself
+// be in a pid namespace that it can only enter for its children, it forks once more with
+// CLONE_PARENT: the process returned is then that grandchild, still a child of the caller,
+// and Start has already reaped the process in between.
+func Start(c *Config) (*os.Process, error) {
+	p, err := newPlan(c.Namespaces)
+	if err != nil {
+		return nil, err
+	}
+	s, err := prepare(c, p)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	child, errno := forkChild(&s.args)
+	s.afterFork()
+	if errno != 0 {
+		return nil, fmt.Errorf("clone child for %s: %w", c.Path, errno)
+	}
+	pid, err := s.serve(int(child), c)
+	if err != nil {
+		return nil, err
+	}
+	proc, err := os.FindProcess(pid)
+	if err != nil {
+		return nil, fmt.Errorf("find started process %d: %w", pid, err)
+	}
+	return proc, nil
+}
+
+// start holds what the parent opened for one Start and the arguments of the raw child.
+type start struct {
+	args   childArgs
+	joins  []specs.LinuxNamespace // in the order of args.joinFDs
+	keep   []*os.File             // the caller's files: kept alive until the fork is done
+	owned  []int                  // fds Start opened: closed when it returns
+	errR   int                    // parent's end of the message pipe
+	ackW   int                    // parent's end of the ack pipe
+	forked bool
+}
+
+// prepare opens and formats everything the child needs: after the fork the child may not
+// allocate, so argv, envp, descriptors and paths must exist before it.
+func prepare(c *Config, p plan) (s *start, err error) {
+	s = &start{joins: p.joins, errR: -1, ackW: -1}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	a := &s.args
+	a.cloneFlags = p.cloneFlags
+	a.newUser = p.newUser
+	a.unshareFlags = p.unshareFlags
+	a.fork2 = p.fork2
+	a.joinUser = len(p.joins) > 0 && p.joins[len(p.joins)-1].Type == specs.UserNamespace
+	if p.enterUser {
+		// A process keeps its capabilities across execve only as root of its user namespace;
+		// a new namespace without a map for 0 stays unmapped, as os/exec leaves it.
+		a.setGID = !p.newUser || mapsRoot(c.GIDMappings)
+		a.setUID = !p.newUser || mapsRoot(c.UIDMappings)
+	}
+
+	args := c.Args
+	if len(args) == 0 {
+		args = []string{c.Path}
+	}
+	env := c.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	if a.argv, err = syscall.SlicePtrFromStrings(args); err != nil {
+		return nil, fmt.Errorf("arguments of %s: %w", c.Path, err)
+	}
+	if a.envv, err = syscall.SlicePtrFromStrings(env); err != nil {
+		return nil, fmt.Errorf("environment of %s: %w", c.Path, err)
+	}
+	a.argv = append(a.argv, nil)
+	a.envv = append(a.envv, nil)
+	a.empty = new(byte)
+
+	// O_PATH: execveat needs no read permission, only execute, as execve by name would.
+	if a.binFD, err = s.open(c.Path, unix.O_PATH); err != nil {
+		return nil, fmt.Errorf("open %s: %w", c.Path, err)
+	}
+	for _, ns := range p.joins {
+		fd, err := s.open(ns.Path, unix.O_RDONLY)
+		if err != nil {
+			return nil, fmt.Errorf("open %s namespace %s: %w", ns.Type, ns.Path, err)
+		}
+		a.joinFDs = append(a.joinFDs, fd)
+		a.joinFlags = append(a.joinFlags, kinds[ns.Type].flag)
+	}
+	if err := s.files(c); err != nil {
+		return nil, err
+	}
+	if c.Cgroup != nil {
+		s.keep = append(s.keep, c.Cgroup)
+		a.clone3 = &cloneArgs{
+			flags:      uint64(a.cloneFlags) | unix.CLONE_INTO_CGROUP,
+			exitSignal: uint64(unix.SIGCHLD),
+			cgroup:     uint64(c.Cgroup.Fd()),
+		}
+	}
+
+	var msg, ack [2]int
+	if err := unix.Pipe2(msg[:], unix.O_CLOEXEC); err != nil {
+		return nil, fmt.Errorf("make message pipe: %w", err)
+	}
+	s.owned = append(s.owned, msg[0], msg[1])
+	if err := unix.Pipe2(ack[:], unix.O_CLOEXEC); err != nil {
+		return nil, fmt.Errorf("make ack pipe: %w", err)
+	}
+	s.owned = append(s.owned, ack[0], ack[1])
+	s.errR, a.errW = msg[0], msg[1]
+	a.ackR, s.ackW = ack[0], ack[1]
+
+	// The child moves its own descriptors above every fd it is given, so that putting the
+	// given ones in place cannot overwrite them.
+	a.nextFD = max(len(a.files), a.binFD, a.errW, a.ackR) + 1
+	for _, fd := range a.files {
+		a.nextFD = max(a.nextFD, fd+1)
+	}
+	return s, nil
+}
+
+// files lays out the child's fds 0, 1, 2, 3, ... as os/exec does.
+func (s *start) files(c *Config) error {
+	std := []struct {
+		f    *os.File
+		flag int
+	}{{c.Stdin, unix.O_RDONLY}, {c.Stdout, unix.O_WRONLY}, {c.Stderr, unix.O_WRONLY}}
+	for _, e := range std {
+		if e.f == nil {
+			fd, err := s.open(os.DevNull, e.flag)
+			if err != nil {
+				return fmt.Errorf("open %s: %w", os.DevNull, err)
+			}
+			s.args.files = append(s.args.files, fd)
+			continue
+		}
+		s.keep = append(s.keep, e.f)
+		s.args.files = append(s.args.files, int(e.f.Fd()))
+	}
+	for _, f := range c.ExtraFiles {
+		if f == nil {
+			s.args.files = append(s.args.files, -1)
+			continue
+		}
+		s.keep = append(s.keep, f)
+		s.args.files = append(s.args.files, int(f.Fd()))
+	}
+	return nil
+}
+
+// open opens path close-on-exec and records the fd for close.
+func (s *start) open(path string, flag int) (int, error) {
+	for {
+		fd, err := unix.Open(path, flag|unix.O_CLOEXEC, 0)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return -1, err
+		}
+		s.owned = append(s.owned, fd)
+		return fd, nil
+	}
+}
+
+// afterFork closes the child's ends of the pipes in the parent, so that the message pipe reads
+// EOF once every child has exec'd or exited.
+func (s *start) afterFork() {
+	// The fds were handed to the child by number: their files must not be collected (and
+	// closed by a finalizer) before the fork.
+	runtime.KeepAlive(s.keep)
+	s.closeFD(s.args.errW)
+	s.closeFD(s.args.ackR)
+	s.forked = true
+}
+
+func (s *start) closeFD(fd int) {
+	for i, o := range s.owned {
+		if o == fd {
+			unix.Close(fd)
+			s.owned[i] = -1
+		}
+	}
+}
+
+func (s *start) close() {
+	for _, fd := range s.owned {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+	s.owned = nil
+}
+
+func mapsRoot(m []specs.LinuxIDMapping) bool {
+	for _, e := range m {
+		if e.ContainerID == 0 && e.Size > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// formatIDMap renders id mappings as /proc/<pid>/uid_map wants them: one line per range, all in
+// one write (the kernel accepts a map only once).
+func formatIDMap(m []specs.LinuxIDMapping) []byte {
+	var b strings.Builder
+	for _, e := range m {
+		b.WriteString(strconv.FormatUint(uint64(e.ContainerID), 10))
+		b.WriteByte(' ')
+		b.WriteString(strconv.FormatUint(uint64(e.HostID), 10))
+		b.WriteByte(' ')
+		b.WriteString(strconv.FormatUint(uint64(e.Size), 10))
+		b.WriteByte('\n')
+	}
+	return []byte(b.String())
+}
+
+// writeIDMaps writes the maps of the user namespace that process pid has just made. The
+// parent writes them because only a process in the parent user namespace may map ids other
+// than its own. setgroups is left as inherited ("allow" unless an ancestor denied it).
+func writeIDMaps(pid int, c *Config) error {
+	for _, m := range []struct {
+		file string
+		ids  []specs.LinuxIDMapping
+	}{{"gid_map", c.GIDMappings}, {"uid_map", c.UIDMappings}} {
+		if len(m.ids) == 0 {
+			continue
+		}
+		path := "/proc/" + strconv.Itoa(pid) + "/" + m.file
+		if err := os.WriteFile(path, formatIDMap(m.ids), 0); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	return nil
+}
