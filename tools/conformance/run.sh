@@ -90,36 +90,47 @@ own_cgroup() {
 	return 0
 }
 
-# cgroup_candidates prints every cgroup directory the suite names, in every
-# mounted hierarchy: the absolute cgroupsPath "/cgrouptest" (also made by hand
-# by delete_only_create_resources) and the relative "testdir/cgrouptest/container",
-# which runc resolves under its own cgroup and another runtime may resolve
-# under the hierarchy root.
-cgroup_candidates() {
+# cgroup_bases prints each mounted hierarchy's root and, where different,
+# this shell's cgroup in it: runc resolves a relative cgroupsPath (and the
+# default one, the container id) under its own cgroup, another runtime may
+# resolve it under the root.
+cgroup_bases() {
 	local mnt fstype opts own
 	while read -r mnt fstype opts; do
-		printf '%s\n' "$mnt/cgrouptest" "$mnt/testdir"
+		echo "$mnt"
 		own=$(own_cgroup "$fstype" "$opts")
-		[[ -n $own && $own != / ]] && printf '%s\n' "$mnt$own/testdir"
+		[[ -z $own || $own == / ]] || echo "$mnt$own"
 	done < <(cgroup_mounts)
 	return 0
 }
 
-# remove_suite_cgroups removes the suite's cgroup directories that did not
-# exist before the run, deepest first; rmdir only, so a cgroup that still has
-# tasks stays and is reported.
+# remove_cgroup_tree removes cgroup directory $2 and its children, deepest
+# first, for test $1; rmdir only, so a cgroup that still has tasks stays and
+# is reported.
+remove_cgroup_tree() {
+	local name=$1 dir=$2 sub
+	[[ -d "$dir" ]] || return 0
+	while IFS= read -r sub; do
+		if rmdir "$sub" 2>/dev/null || { sleep 0.2 && rmdir "$sub" 2>/dev/null; }; then
+			note "$name" "removed cgroup $sub"
+		else
+			note "$name" "cannot remove cgroup $sub"
+		fi
+	done < <(find "$dir" -depth -type d 2>/dev/null)
+}
+
+# remove_suite_cgroups removes the cgroups the suite names and leaves behind:
+# "/cgrouptest" (the absolute cgroupsPath, also made by hand by
+# delete_only_create_resources) and "testdir" (the top of the relative
+# "testdir/cgrouptest/container"). Directories that existed before the run
+# are left alone.
 remove_suite_cgroups() {
-	local name=$1 dir sub
-	for dir in "${CGROUP_CANDIDATES[@]}"; do
-		[[ -d "$dir" ]] || continue
-		[[ -n "${PREEXISTING_CGROUPS[$dir]:-}" ]] && continue
-		while IFS= read -r sub; do
-			if rmdir "$sub" 2>/dev/null || { sleep 0.2 && rmdir "$sub" 2>/dev/null; }; then
-				note "$name" "removed cgroup $sub"
-			else
-				note "$name" "cannot remove cgroup $sub"
-			fi
-		done < <(find "$dir" -depth -type d 2>/dev/null)
+	local name=$1 base dir
+	for base in "${CGROUP_BASES[@]}"; do
+		for dir in "$base/cgrouptest" "$base/testdir"; do
+			[[ -z "${PREEXISTING_CGROUPS[$dir]:-}" ]] || continue
+			remove_cgroup_tree "$name" "$dir"
+		done
 	done
 	return 0
 }
@@ -137,18 +148,25 @@ suite_pids() {
 
 # delete_containers removes every container in the test's private --root:
 # nothing else lives there, so "everything" is exactly what the suite made.
+# Each call is time-limited: a runtime under development may hang.
 delete_containers() {
-	local name=$1 state=$2 id ids
+	local name=$1 state=$2 id ids base
+	local rt=(timeout -k 2 10 "$RUNTIME" --root "$state")
 	[[ -d "$state" ]] || return 0
-	ids=$("$RUNTIME" --root "$state" list -q 2>/dev/null) ||
+	ids=$("${rt[@]}" list -q 2>/dev/null) ||
 		ids=$(find "$state" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null)
 	for id in $ids; do
-		"$RUNTIME" --root "$state" kill "$id" KILL >/dev/null 2>&1 || true
-		if "$RUNTIME" --root "$state" delete -f "$id" >/dev/null 2>&1; then
+		"${rt[@]}" kill "$id" KILL >/dev/null 2>&1 || true
+		if "${rt[@]}" delete -f "$id" >/dev/null 2>&1; then
 			note "$name" "deleted container $id"
 		else
 			note "$name" "cannot delete container $id"
 		fi
+		# Without a cgroupsPath the runtime names the cgroup after the
+		# container, which a failed delete leaves behind.
+		for base in "${CGROUP_BASES[@]}"; do
+			remove_cgroup_tree "$name" "$base/$id"
+		done
 	done
 	return 0
 }
@@ -279,11 +297,13 @@ main() {
 		[[ -x "$BIN_DIR/$name" ]] || die "no validation program $name"
 	done
 
-	mapfile -t CGROUP_CANDIDATES < <(cgroup_candidates)
+	mapfile -t CGROUP_BASES < <(cgroup_bases)
 	declare -gA PREEXISTING_CGROUPS=()
-	local dir
-	for dir in "${CGROUP_CANDIDATES[@]}"; do
-		[[ -d "$dir" ]] && PREEXISTING_CGROUPS[$dir]=1
+	local base dir
+	for base in "${CGROUP_BASES[@]}"; do
+		for dir in "$base/cgrouptest" "$base/testdir"; do
+			if [[ -d "$dir" ]]; then PREEXISTING_CGROUPS[$dir]=1; fi
+		done
 	done
 
 	rm -rf "$LOG_DIR"
