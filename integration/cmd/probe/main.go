@@ -232,17 +232,23 @@ func sleep(args []string) {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2)
 	if len(args) == 1 {
-		if err := os.WriteFile(filepath.Join(args[0], "ready"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
-			fail(err.Error())
-		}
+		writeAtomic(filepath.Join(args[0], "ready"), strconv.Itoa(os.Getpid()))
 	}
 	sig := <-sigs
 	name := unix.SignalName(sig.(syscall.Signal))
 	fmt.Println(name)
 	if len(args) == 1 {
-		if err := os.WriteFile(filepath.Join(args[0], "signal"), []byte(name), 0o644); err != nil {
-			fail(err.Error())
-		}
+		writeAtomic(filepath.Join(args[0], "signal"), name)
+	}
+}
+
+// writeAtomic writes path by rename, so that a test polling for it never reads it half-written.
+func writeAtomic(path, content string) {
+	if err := os.WriteFile(path+".tmp", []byte(content), 0o644); err != nil {
+		fail(err.Error())
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		fail(err.Error())
 	}
 }
 
