@@ -150,6 +150,9 @@ func mountEntry(c *Config, m *specs.Mount) error {
 	if opts.isBind() {
 		typ = "bind"
 	}
+	if err := checkProcMount(c.Rootfs, m, typ); err != nil {
+		return mountError(m.Source, typ, m.Destination, err)
+	}
 	switch typ {
 	case "bind":
 		return bindMount(c, m.Source, m.Destination, opts)
