@@ -17,11 +17,11 @@ func TestVersion(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("runo --version: %v", r)
 	}
-	// runc's layout, named after the binary (runc says "runc version", runo "runo version").
-	name := filepath.Base(runoBinary)
+	// runc's layout, under the runtime's name (runc says "runc version", runo "runo version").
+	name := `(runo|runc|` + regexp.QuoteMeta(filepath.Base(runoBinary)) + `)`
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	patterns := []string{
-		`^` + regexp.QuoteMeta(name) + ` version \S+`,
+		`^` + name + ` version \S+`,
 		`^commit: \S*`,
 		`^spec: 1\.\d+\.\d+`,
 		`^go: go1\.\d+`,
