@@ -57,10 +57,17 @@ const atimeFlags = unix.MS_NOATIME | unix.MS_RELATIME | unix.MS_STRICTATIME | un
 // in the container's new mount namespace; the cwd is the bundle directory
 // (relative bind sources are resolved against it, as runc does).
 func Prepare(c *Config) error {
-	c.Rootfs = filepath.Clean(c.Rootfs)
 	if !filepath.IsAbs(c.Rootfs) {
 		return fmt.Errorf("rootfs %s: %w", c.Rootfs, ErrRelativeRootfs)
 	}
+	// Resolve the host's symlinks once: mountinfo shows resolved paths, and
+	// the rootfs is compared with them (no-pivot) and used as a prefix.
+	// Enter reuses the resolved path through c.
+	root, err := filepath.EvalSymlinks(c.Rootfs)
+	if err != nil {
+		return fmt.Errorf("rootfs: %w", err)
+	}
+	c.Rootfs = root
 	if err := prepareRoot(c); err != nil {
 		return err
 	}
