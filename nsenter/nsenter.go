@@ -87,10 +87,11 @@ type start struct {
 
 // prepare opens and formats everything the child needs: after the fork the child may not
 // allocate, so argv, envp, descriptors and paths must exist before it.
-func prepare(c *Config, p plan) (s *start, err error) {
-	s = &start{joins: p.joins, errR: -1, ackW: -1}
+func prepare(c *Config, p plan) (*start, error) {
+	s := &start{joins: p.joins, errR: -1, ackW: -1}
+	ok := false
 	defer func() {
-		if err != nil {
+		if !ok {
 			s.close()
 		}
 	}()
@@ -115,6 +116,7 @@ func prepare(c *Config, p plan) (s *start, err error) {
 	if env == nil {
 		env = os.Environ()
 	}
+	var err error
 	if a.argv, err = syscall.SlicePtrFromStrings(args); err != nil {
 		return nil, fmt.Errorf("arguments of %s: %w", c.Path, err)
 	}
@@ -167,6 +169,7 @@ func prepare(c *Config, p plan) (s *start, err error) {
 	for _, fd := range a.files {
 		a.nextFD = max(a.nextFD, fd+1)
 	}
+	ok = true
 	return s, nil
 }
 

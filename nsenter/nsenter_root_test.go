@@ -2,10 +2,12 @@ package nsenter_test
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -351,4 +353,386 @@ func timeHolder(t *testing.T, secs int64) int {
 	cmd := exec.Command(exe, "busybox", "sh", "-c", "echo ready; exec "+busybox+" sleep 1000")
 	cmd.Env = append(os.Environ(), helperEnv+"=timens", offsetsEnv+"="+strconv.FormatInt(secs, 10))
 	return holder(t, cmd)
+}
+
+// owner returns the inode of the user namespace that owns process pid's namespace of type typ.
+func owner(t *testing.T, pid int, typ specs.LinuxNamespaceType) uint64 {
+	t.Helper()
+	f, err := os.Open(nsPath(t, pid, typ))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fd, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_USERNS)
+	if err != nil {
+		t.Fatalf("NS_GET_USERNS on %s: %v", f.Name(), err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
+func ino(t *testing.T, path string) uint64 {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
+// TestCombinations covers the cases the raw fork exists for: a user namespace joined together
+// with other joins, new namespaces owned by a new or joined user namespace, a pid namespace
+// that needs the second fork.
+func TestCombinations(t *testing.T) {
+	requireRoot(t)
+	self := os.Getpid()
+	newNS := func(types ...specs.LinuxNamespaceType) []specs.LinuxNamespace {
+		var out []specs.LinuxNamespace
+		for _, typ := range types {
+			out = append(out, specs.LinuxNamespace{Type: typ})
+		}
+		return out
+	}
+	joinAll := func(t *testing.T, h int, types ...specs.LinuxNamespaceType) []specs.LinuxNamespace {
+		var out []specs.LinuxNamespace
+		for _, typ := range types {
+			out = append(out, specs.LinuxNamespace{Type: typ, Path: nsPath(t, h, typ)})
+		}
+		return out
+	}
+	var holderAll uintptr
+	for _, f := range holderFlags {
+		holderAll |= f
+	}
+	tests := []struct {
+		name string
+		// holder makes the process whose namespaces are joined; nil for none.
+		holder func(t *testing.T) int
+		ns     func(t *testing.T, h int) []specs.LinuxNamespace
+		maps   bool
+		// joined lists the types expected to be the holder's, created the types expected new
+		// and owned by the child's user namespace; all others are the test's.
+		joined, created []specs.LinuxNamespaceType
+		pid1            bool // the child is pid 1 of its pid namespace
+	}{
+		{
+			name: "join all eight, user last",
+			holder: func(t *testing.T) int {
+				return shHolder(t, &syscall.SysProcAttr{Cloneflags: holderAll, UidMappings: rootMapsS, GidMappings: rootMapsS}, "")
+			},
+			ns: func(t *testing.T, h int) []specs.LinuxNamespace {
+				return joinAll(t, h, allTypes...)
+			},
+			joined: allTypes,
+		},
+		{
+			name: "join user with new pid, net, mount, ipc, uts, cgroup",
+			holder: func(t *testing.T) int {
+				return shHolder(t, &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER, UidMappings: rootMapsS, GidMappings: rootMapsS}, "")
+			},
+			ns: func(t *testing.T, h int) []specs.LinuxNamespace {
+				return append(newNS(specs.PIDNamespace, specs.NetworkNamespace, specs.MountNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.CgroupNamespace),
+					joinAll(t, h, specs.UserNamespace)...)
+			},
+			joined:  []specs.LinuxNamespaceType{specs.UserNamespace},
+			created: []specs.LinuxNamespaceType{specs.PIDNamespace, specs.NetworkNamespace, specs.MountNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.CgroupNamespace},
+			pid1:    true,
+		},
+		{
+			name: "new user and all new",
+			ns: func(t *testing.T, h int) []specs.LinuxNamespace {
+				return newNS(specs.UserNamespace, specs.PIDNamespace, specs.NetworkNamespace, specs.MountNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.CgroupNamespace)
+			},
+			maps:    true,
+			created: []specs.LinuxNamespaceType{specs.UserNamespace, specs.PIDNamespace, specs.NetworkNamespace, specs.MountNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.CgroupNamespace},
+			pid1:    true,
+		},
+		{
+			// The host-owned namespaces are joined before the new user namespace exists.
+			name: "new user with joined net, time, mount and new pid",
+			holder: func(t *testing.T) int {
+				return shHolder(t, &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET | unix.CLONE_NEWTIME | syscall.CLONE_NEWNS}, "")
+			},
+			ns: func(t *testing.T, h int) []specs.LinuxNamespace {
+				return append(newNS(specs.UserNamespace, specs.PIDNamespace),
+					joinAll(t, h, specs.NetworkNamespace, specs.TimeNamespace, specs.MountNamespace)...)
+			},
+			maps:    true,
+			joined:  []specs.LinuxNamespaceType{specs.NetworkNamespace, specs.TimeNamespace, specs.MountNamespace},
+			created: []specs.LinuxNamespaceType{specs.UserNamespace, specs.PIDNamespace},
+			pid1:    true,
+		},
+		{
+			name: "joined pid and net, new mount, no user",
+			holder: func(t *testing.T) int {
+				return shHolder(t, &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNET}, "")
+			},
+			ns: func(t *testing.T, h int) []specs.LinuxNamespace {
+				return append(newNS(specs.MountNamespace), joinAll(t, h, specs.PIDNamespace, specs.NetworkNamespace)...)
+			},
+			joined:  []specs.LinuxNamespaceType{specs.PIDNamespace, specs.NetworkNamespace},
+			created: []specs.LinuxNamespaceType{specs.MountNamespace},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := 0
+			if tt.holder != nil {
+				h = tt.holder(t)
+			}
+			c := nsenter.Config{Namespaces: tt.ns(t, h)}
+			if tt.maps {
+				c.UIDMappings, c.GIDMappings = rootMaps, rootMaps
+			}
+			ch := startChild(t, c, waitScript)
+			inner := ch.line(t)
+			pid := ch.proc.Pid
+			userIno := ino(t, nsPath(t, pid, specs.UserNamespace))
+			for _, typ := range allTypes {
+				got := nsLink(t, pid, typ)
+				switch {
+				case contains(tt.joined, typ):
+					if want := nsLink(t, h, typ); got != want {
+						t.Errorf("%s namespace = %s, want the holder's %s", typ, got, want)
+					}
+				case contains(tt.created, typ):
+					if self := nsLink(t, self, typ); got == self {
+						t.Errorf("%s namespace = %s, the test's; want a new one", typ, got)
+					}
+					if h != 0 && got == nsLink(t, h, typ) {
+						t.Errorf("%s namespace = %s, the holder's; want a new one", typ, got)
+					}
+					if typ != specs.UserNamespace && owner(t, pid, typ) != userIno {
+						t.Errorf("%s namespace is owned by user namespace %d, want the child's %d", typ, owner(t, pid, typ), userIno)
+					}
+				default:
+					if want := nsLink(t, self, typ); got != want {
+						t.Errorf("%s namespace = %s, want the test's %s", typ, got, want)
+					}
+				}
+			}
+			if tt.pid1 && inner != "1" {
+				t.Errorf("pid in new pid namespace = %s, want 1", inner)
+			}
+			if contains(tt.joined, specs.UserNamespace) || tt.maps {
+				checkUserNS(t, pid)
+			}
+			ch.finish(t)
+		})
+	}
+}
+
+func contains(types []specs.LinuxNamespaceType, typ specs.LinuxNamespaceType) bool {
+	for _, x := range types {
+		if x == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// TestJoinMountWithoutBinary joins a mount namespace in which Path does not exist: the child
+// must exec the binary opened in the caller's namespace.
+func TestJoinMountWithoutBinary(t *testing.T) {
+	requireRoot(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin", "busybox")
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(busybox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// In the holder's mount namespace a tmpfs hides dir/bin and holds dir/marker.
+	h := shHolder(t, &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS}, fmt.Sprintf(
+		"set -e; %[1]s mount --make-rprivate /; %[1]s mount -t tmpfs tmpfs %[2]s; echo inside > %[2]s/marker",
+		busybox, dir))
+	c := nsenter.Config{
+		Path:       bin,
+		Args:       []string{"busybox", "sh", "-c", fmt.Sprintf("test -e %s || echo hidden; cat %s/marker", bin, dir)},
+		Namespaces: []specs.LinuxNamespace{{Type: specs.MountNamespace, Path: nsPath(t, h, specs.MountNamespace)}},
+	}
+	ch := startChild(t, c, "")
+	if got, want := ch.finish(t), "hidden\ninside\n"; got != want {
+		t.Errorf("child printed %q, want %q", got, want)
+	}
+}
+
+// TestFiles checks the fd layout: stdio, extra files in order, a nil extra file left closed.
+func TestFiles(t *testing.T) {
+	requireRoot(t)
+	r3, w3, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r3.Close()
+	c := nsenter.Config{
+		ExtraFiles: []*os.File{w3, nil},
+		Namespaces: []specs.LinuxNamespace{{Type: specs.UTSNamespace}},
+	}
+	ch := startChild(t, c, `echo three >&3; if { true >&4; } 2>/dev/null; then echo 4 open; fi; echo out`)
+	w3.Close()
+	if got, want := ch.finish(t), "out\n"; got != want {
+		t.Errorf("stdout = %q, want %q", got, want)
+	}
+	b, err := io.ReadAll(r3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(b), "three\n"; got != want {
+		t.Errorf("fd 3 = %q, want %q", got, want)
+	}
+}
+
+// children lists the test process's children, to find leaks.
+func children(t *testing.T) map[string]bool {
+	t.Helper()
+	tasks, err := filepath.Glob("/proc/self/task/*/children")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, task := range tasks {
+		b, err := os.ReadFile(task)
+		if err != nil {
+			continue // the thread exited
+		}
+		for _, pid := range strings.Fields(string(b)) {
+			out[pid] = true
+		}
+	}
+	return out
+}
+
+// TestStartErrors checks that failures name their step, keep the errno, and leave no child.
+func TestStartErrors(t *testing.T) {
+	requireRoot(t)
+	h := shHolder(t, &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWUSER, UidMappings: rootMapsS, GidMappings: rootMapsS}, "")
+	netPath := nsPath(t, h, specs.NetworkNamespace)
+	tests := []struct {
+		name    string
+		c       nsenter.Config
+		wantErr error
+		wantMsg string
+	}{
+		{
+			name:    "missing namespace file",
+			c:       nsenter.Config{Namespaces: []specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: "/nonexistent/ns"}}},
+			wantErr: unix.ENOENT,
+			wantMsg: "open network namespace /nonexistent/ns: no such file or directory",
+		},
+		{
+			// A net namespace file given as ipc: setns checks the type in the child.
+			name:    "wrong namespace type",
+			c:       nsenter.Config{Namespaces: []specs.LinuxNamespace{{Type: specs.IPCNamespace, Path: netPath}}},
+			wantErr: unix.EINVAL,
+			wantMsg: "join ipc namespace " + netPath + ": invalid argument",
+		},
+		{
+			name: "wrong type after a pid fork",
+			c: nsenter.Config{Namespaces: []specs.LinuxNamespace{
+				{Type: specs.PIDNamespace}, {Type: specs.UserNamespace}, {Type: specs.UTSNamespace, Path: netPath},
+			}, UIDMappings: rootMaps, GIDMappings: rootMaps},
+			wantErr: unix.EINVAL,
+			wantMsg: "join uts namespace " + netPath + ": invalid argument",
+		},
+		{
+			// The grandchild fails: both it and the process in between must be reaped.
+			name:    "exec fails in the grandchild",
+			c:       nsenter.Config{Path: "/", Namespaces: []specs.LinuxNamespace{{Type: specs.PIDNamespace}, {Type: specs.UserNamespace}}, UIDMappings: rootMaps, GIDMappings: rootMaps},
+			wantErr: unix.EACCES,
+			wantMsg: "exec /: permission denied",
+		},
+		{
+			name:    "missing binary",
+			c:       nsenter.Config{Path: "/nonexistent/runo"},
+			wantErr: unix.ENOENT,
+			wantMsg: "open /nonexistent/runo: no such file or directory",
+		},
+		{
+			// Overlapping ranges: the kernel refuses the uid map that the parent writes.
+			name: "bad id map",
+			c: nsenter.Config{
+				Namespaces:  []specs.LinuxNamespace{{Type: specs.UserNamespace}},
+				UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 10}, {ContainerID: 5, HostID: 200000, Size: 10}},
+			},
+			wantErr: unix.EINVAL,
+		},
+		{
+			name:    "duplicate",
+			c:       nsenter.Config{Namespaces: []specs.LinuxNamespace{{Type: specs.UTSNamespace}, {Type: specs.UTSNamespace}}},
+			wantErr: nsenter.ErrDuplicateNamespace,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := children(t)
+			c := tt.c
+			if c.Path == "" {
+				c.Path = busybox
+				c.Args = []string{"busybox", "true"}
+			}
+			p, err := nsenter.Start(&c)
+			if err == nil {
+				p.Wait()
+				t.Fatalf("Start() = nil error, want %v", tt.wantErr)
+			}
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("Start() = %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantMsg != "" && err.Error() != tt.wantMsg {
+				t.Errorf("Start() = %q, want %q", err, tt.wantMsg)
+			}
+			for pid := range children(t) {
+				if !before[pid] {
+					t.Errorf("child %s left behind", pid)
+				}
+			}
+		})
+	}
+}
+
+// TestConcurrentStarts runs Starts in parallel with the rest of the runtime busy.
+func TestConcurrentStarts(t *testing.T) {
+	requireRoot(t)
+	const n = 16
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			c := nsenter.Config{
+				Path:        busybox,
+				Args:        []string{"busybox", "true"},
+				Namespaces:  []specs.LinuxNamespace{{Type: specs.UserNamespace}, {Type: specs.PIDNamespace}, {Type: specs.NetworkNamespace}},
+				UIDMappings: rootMaps, GIDMappings: rootMaps,
+			}
+			p, err := nsenter.Start(&c)
+			if err != nil {
+				errs <- err
+				return
+			}
+			st, err := p.Wait()
+			if err == nil && !st.Success() {
+				err = fmt.Errorf("child exited with %v", st)
+			}
+			errs <- err
+		}()
+	}
+	garbage := make([][]byte, 0, 1024)
+	for i := 0; i < n; i++ {
+		for j := 0; j < 64; j++ {
+			garbage = append(garbage, make([]byte, 4096))
+		}
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	runtime.KeepAlive(garbage)
 }
