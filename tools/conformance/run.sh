@@ -56,7 +56,7 @@ build_suite() {
 	done
 	mkdir -p "$BIN_DIR"
 	echo "conformance: building runtime-tools validation programs into $BIN_DIR" >&2
-	GOWORK=off CGO_ENABLED=0 go build -trimpath -o "$BIN_DIR/" "$RT_MODULE/cmd/runtimetest" "${pkgs[@]}" ||
+	GOWORK=off CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$BIN_DIR/" "$RT_MODULE/cmd/runtimetest" "${pkgs[@]}" ||
 		die "build validation programs"
 	RT_DIR=$(GOWORK=off go list -m -f '{{.Dir}}' "$RT_MODULE") || die "locate $RT_MODULE"
 	ROOTFS_TAR="rootfs-$(go env GOARCH).tar.gz"
