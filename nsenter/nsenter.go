@@ -32,6 +32,10 @@ type Config struct {
 	Namespaces  []specs.LinuxNamespace
 	UIDMappings []specs.LinuxIDMapping // for a new user namespace
 	GIDMappings []specs.LinuxIDMapping // for a new user namespace
+	// DenySetgroups writes "deny" to the new user namespace's setgroups file before its gid
+	// map. The kernel requires it when an unprivileged (rootless) caller maps gids; setgroups
+	// then stays denied in the namespace and its descendants.
+	DenySetgroups bool
 
 	// Cgroup, if set, is an open directory of a cgroup v2 group that the child is created in
 	// (clone3 with CLONE_INTO_CGROUP). A new cgroup namespace is then rooted at that group;
@@ -43,11 +47,14 @@ type Config struct {
 // Start starts the process described by c and returns it. The process is a child of the
 // caller: the caller waits for it with (*os.Process).Wait.
 //
-// Start forks a single-threaded child with a raw clone (see fork_unsafe.go for the protocol);
-// that child joins and creates the namespaces and executes Path. When the child must itself
+// Start forks a single-threaded child with a raw clone (fork_unsafe.go; the protocol is drawn
+// in protocol.go); that child joins and creates the namespaces and executes Path. When the child must itself
 // be in a pid namespace that it can only enter for its children, it forks once more with
 // CLONE_PARENT: the process returned is then that grandchild, still a child of the caller,
-// and Start has already reaped the process in between.
+// and Start has already reaped the process in between. The caller need not be a subreaper.
+//
+// Unlike os/exec, the child does not restore the RLIMIT_NOFILE soft limit that the Go runtime
+// raised at start-up (the original is private to package syscall): it inherits the caller's.
 func Start(c *Config) (*os.Process, error) {
 	p, err := newPlan(c.Namespaces)
 	if err != nil {
@@ -272,17 +279,25 @@ func formatIDMap(m []specs.LinuxIDMapping) []byte {
 
 // writeIDMaps writes the maps of the user namespace that process pid has just made. The
 // parent writes them because only a process in the parent user namespace may map ids other
-// than its own. setgroups is left as inherited ("allow" unless an ancestor denied it).
+// than its own. setgroups is left as inherited ("allow" unless an ancestor denied it) unless
+// c.DenySetgroups.
 func writeIDMaps(pid int, c *Config) error {
-	for _, m := range []struct {
+	files := []struct {
 		file string
-		ids  []specs.LinuxIDMapping
-	}{{"gid_map", c.GIDMappings}, {"uid_map", c.UIDMappings}} {
-		if len(m.ids) == 0 {
+		data []byte
+	}{{"gid_map", formatIDMap(c.GIDMappings)}, {"uid_map", formatIDMap(c.UIDMappings)}}
+	if c.DenySetgroups {
+		files = append(files[:0:0], struct {
+			file string
+			data []byte
+		}{"setgroups", []byte("deny")}, files[0], files[1])
+	}
+	for _, f := range files {
+		if len(f.data) == 0 {
 			continue
 		}
-		path := "/proc/" + strconv.Itoa(pid) + "/" + m.file
-		if err := os.WriteFile(path, formatIDMap(m.ids), 0); err != nil {
+		path := "/proc/" + strconv.Itoa(pid) + "/" + f.file
+		if err := os.WriteFile(path, f.data, 0); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 	}

@@ -736,3 +736,71 @@ func TestConcurrentStarts(t *testing.T) {
 	}
 	runtime.KeepAlive(garbage)
 }
+
+// cgroup2Mount returns where the cgroup v2 hierarchy is mounted, or "".
+func cgroup2Mount(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		// "... mountpoint opts [optional...] - fstype source superopts"
+		pre, post, ok := strings.Cut(line, " - ")
+		if f := strings.Fields(pre); ok && len(f) > 4 && strings.HasPrefix(post, "cgroup2 ") {
+			return f[4]
+		}
+	}
+	return ""
+}
+
+// TestCgroup starts a child in a cgroup with a new cgroup namespace: the namespace must be
+// rooted at that cgroup.
+func TestCgroup(t *testing.T) {
+	requireRoot(t)
+	mnt := cgroup2Mount(t)
+	if mnt == "" {
+		t.Skip("requires cgroup v2")
+	}
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parent string
+	for _, line := range strings.Split(string(b), "\n") {
+		if p, ok := strings.CutPrefix(line, "0::"); ok {
+			parent = p
+		}
+	}
+	rel := filepath.Join(parent, fmt.Sprintf("runo-nsenter-test-%d", os.Getpid()))
+	dir := filepath.Join(mnt, rel)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("requires a writable cgroup v2 hierarchy: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := os.Remove(dir); err != nil {
+			t.Errorf("remove test cgroup: %v", err)
+		}
+	})
+	cg, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cg.Close()
+	c := nsenter.Config{
+		Namespaces: []specs.LinuxNamespace{{Type: specs.CgroupNamespace}, {Type: specs.PIDNamespace}},
+		Cgroup:     cg,
+	}
+	ch := startChild(t, c, "grep ^0:: /proc/self/cgroup; read x; exit 0")
+	if got, want := ch.line(t), "0::/"; got != want {
+		t.Errorf("cgroup seen inside = %q, want %q", got, want)
+	}
+	outside, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", ch.proc.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "0::" + rel + "\n"; !strings.Contains(string(outside), want) {
+		t.Errorf("/proc/%d/cgroup = %q, want a line %q", ch.proc.Pid, outside, want)
+	}
+	ch.finish(t)
+}
