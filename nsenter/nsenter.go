@@ -168,7 +168,7 @@ func prepare(c *Config, p plan) (*start, error) {
 	}
 	s.owned = append(s.owned, ack[0], ack[1])
 	s.errR, a.errW = msg[0], msg[1]
-	a.ackR, s.ackW = ack[0], ack[1]
+	a.ackR, a.ackW, s.ackW = ack[0], ack[1], ack[1]
 
 	// The child moves its own descriptors above every fd it is given, so that putting the
 	// given ones in place cannot overwrite them.

@@ -1,0 +1,51 @@
+# runo: `make` builds the static binary, `make demo` runs a container, `make test` runs every test.
+GO        ?= go
+PREFIX    ?= /usr/local
+COMMIT    := $(shell git rev-parse --short HEAD 2>/dev/null)
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.1.0-dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT)
+GOFLAGS_BUILD := -trimpath -ldflags "$(LDFLAGS)"
+export CGO_ENABLED := 0
+
+.PHONY: all runo probe demo test unit integration conformance bench deps clean install
+
+all: runo
+
+# The build fails if anything links cgo: runo is one static binary.
+runo:
+	$(GO) build $(GOFLAGS_BUILD) -o runo .
+	@if $(GO) list -deps -f '{{if .CgoFiles}}{{.ImportPath}}{{end}}' . | grep .; then \
+		echo "error: the packages above use cgo; runo must build with CGO_ENABLED=0" >&2; exit 1; fi
+	@file runo | grep -q 'statically linked' || { echo "error: runo is not statically linked" >&2; exit 1; }
+
+probe:
+	$(GO) build -trimpath -o integration/probe.bin ./integration/cmd/probe
+
+# deps installs what the demo and the tests need on a fresh Debian machine.
+deps:
+	@./hack/deps.sh
+
+demo: deps runo
+	@./hack/demo.sh ./runo
+
+unit:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+integration: runo probe
+	RUNO_BINARY=$(CURDIR)/runo RUNO_PROBE=$(CURDIR)/integration/probe.bin \
+		$(GO) test -count=1 -timeout 15m ./integration/...
+
+test: deps unit integration
+
+conformance: deps runo
+	tools/conformance/run.sh $(CURDIR)/runo
+
+bench: deps runo
+	$(GO) run ./tools/bench -runo $(CURDIR)/runo $(BENCHFLAGS)
+
+install: runo
+	install -D -m 0755 runo $(DESTDIR)$(PREFIX)/sbin/runo
+
+clean:
+	rm -f runo integration/probe.bin

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/urfave/cli"
+
+	"github.com/runo-project/runo/libcontainer"
+	"github.com/runo-project/runo/specconv"
+)
+
+var createFlags = []cli.Flag{
+	cli.StringFlag{Name: "bundle, b", Value: "", Usage: "path to the bundle directory (default: the current directory)"},
+	cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master when process.terminal is true"},
+	cli.StringFlag{Name: "pid-file", Usage: "write the container's init pid to this file"},
+	cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot_root (for a rootfs on a ramdisk)"},
+	cli.BoolFlag{Name: "no-new-keyring", Usage: "do not give the container a session keyring of its own"},
+	cli.IntFlag{Name: "preserve-fds", Usage: "pass this many extra fds (from fd 3) to the container"},
+}
+
+var createCommand = cli.Command{
+	Name:      "create",
+	Usage:     "create a container",
+	ArgsUsage: "<container-id>",
+	Flags:     createFlags,
+	Action: func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, 1, "<container-id>"); err != nil {
+			return err
+		}
+		c, _, err := createContainer(ctx, true)
+		if err != nil {
+			return err
+		}
+		return writePidFile(ctx.String("pid-file"), c.State().Pid)
+	},
+}
+
+// createContainer is the part of create and run that makes the container. detach says whether
+// this runo process goes away after create, so a terminal needs a console socket; without one,
+// a foreground run relays the container's pty to its own stdio (the returned ptyRelay).
+func createContainer(ctx *cli.Context, detach bool) (*libcontainer.Container, *ptyRelay, error) {
+	id := ctx.Args().First()
+	if err := specconv.ValidateID(id); err != nil {
+		return nil, nil, err
+	}
+	if n := ctx.Int("preserve-fds"); n < 0 {
+		return nil, nil, fmt.Errorf("--preserve-fds: %d is negative", n)
+	}
+	bundle := ctx.String("bundle")
+	if bundle == "" {
+		bundle = "."
+	}
+	cfg, err := specconv.Load(bundle)
+	if err != nil {
+		return nil, nil, err
+	}
+	socket := ctx.String("console-socket")
+	terminal := cfg.Spec.Process.Terminal
+	switch {
+	case socket != "" && !terminal:
+		return nil, nil, errors.New("--console-socket: cannot use a console socket when process.terminal is false")
+	case socket == "" && terminal && detach:
+		return nil, nil, errors.New("process.terminal is true: a detached container needs --console-socket")
+	}
+	opts := libcontainer.CreateOptions{
+		ID:           id,
+		Config:       cfg,
+		NoPivot:      ctx.Bool("no-pivot"),
+		NoNewKeyring: ctx.Bool("no-new-keyring"),
+		PreserveFDs:  ctx.Int("preserve-fds"),
+		Stdin:        os.Stdin,
+		Stdout:       os.Stdout,
+		Stderr:       os.Stderr,
+		Log:          logger(ctx),
+	}
+	var relay *ptyRelay
+	switch {
+	case socket != "":
+		conn, err := dialConsoleSocket(socket)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer conn.Close()
+		opts.Console = conn
+	case terminal:
+		r, end, err := newPtyRelay()
+		if err != nil {
+			return nil, nil, err
+		}
+		defer end.Close()
+		relay, opts.Console = r, end
+	}
+	c, err := libcontainer.Create(ctx.GlobalString("root"), opts)
+	if err != nil {
+		if relay != nil {
+			relay.Close()
+		}
+		return nil, nil, err
+	}
+	if relay != nil {
+		if err := relay.receive(); err != nil {
+			relay.Close()
+			c.Destroy(true)
+			return nil, nil, err
+		}
+	}
+	return c, relay, nil
+}
+
+func dialConsoleSocket(path string) (*os.File, error) {
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("--console-socket: %w", err)
+	}
+	defer conn.Close()
+	f, err := conn.(*net.UnixConn).File()
+	if err != nil {
+		return nil, fmt.Errorf("--console-socket %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// writePidFile writes pid atomically: engines poll for the file and must never read a part.
+func writePidFile(path string, pid int) error {
+	if path == "" {
+		return nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("--pid-file: %w", err)
+	}
+	tmp := filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+".tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("--pid-file: %w", err)
+	}
+	if err := os.Rename(tmp, abs); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("--pid-file: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+// Package capabilities sets the capability sets of the calling thread from a runtime-spec
+// process. Capabilities are per thread: every function here acts on the calling thread only,
+// which must be the one that later calls execve.
+package capabilities
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// names lists the capabilities by number, as the kernel's capability.h does.
+var names = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+}
+
+// Number returns the number of a capability name such as "CAP_KILL".
+func Number(name string) (int, bool) {
+	for i, n := range names {
+		if n == name {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// Names returns every capability name runo knows, in number order.
+func Names() []string { return append([]string(nil), names...) }
+
+// Sets are the five capability sets as bit masks.
+type Sets struct {
+	Bounding, Effective, Permitted, Inheritable, Ambient uint64
+}
+
+// Parse turns a spec's capability names into bit masks. Names the running kernel does not have
+// are dropped (runc warns and goes on too): a spec written for a newer kernel still runs.
+func Parse(c *specs.LinuxCapabilities, lastCap int) (Sets, []string) {
+	var unknown []string
+	mask := func(list []string) uint64 {
+		var m uint64
+		for _, name := range list {
+			n, ok := Number(strings.ToUpper(name))
+			if !ok || n > lastCap {
+				unknown = append(unknown, name)
+				continue
+			}
+			m |= 1 << uint(n)
+		}
+		return m
+	}
+	s := Sets{
+		Bounding: mask(c.Bounding), Effective: mask(c.Effective), Permitted: mask(c.Permitted),
+		Inheritable: mask(c.Inheritable), Ambient: mask(c.Ambient),
+	}
+	return s, unknown
+}
+
+// LastCap reads the highest capability number the kernel supports.
+func LastCap() (int, error) {
+	data, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		return 0, fmt.Errorf("parse /proc/sys/kernel/cap_last_cap: %w", err)
+	}
+	return n, nil
+}
+
+// DropBounding removes from the bounding set every capability not in s.Bounding. It needs
+// CAP_SETPCAP, so it runs before the process changes its user.
+//
+// Preconditions: the calling goroutine is locked to its OS thread.
+func DropBounding(s Sets, lastCap int) error {
+	for n := 0; n <= lastCap; n++ {
+		if s.Bounding&(1<<uint(n)) != 0 {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(n), 0, 0, 0); err != nil {
+			return fmt.Errorf("drop %s from the bounding set: %w", names[n], err)
+		}
+	}
+	return nil
+}
+
+// Apply sets the effective, permitted and inheritable sets, then the ambient set (which the
+// kernel only accepts for capabilities that are permitted and inheritable).
+//
+// Preconditions: the calling goroutine is locked to its OS thread.
+func Apply(s Sets) error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	data := [2]unix.CapUserData{
+		{Effective: uint32(s.Effective), Permitted: uint32(s.Permitted), Inheritable: uint32(s.Inheritable)},
+		{Effective: uint32(s.Effective >> 32), Permitted: uint32(s.Permitted >> 32), Inheritable: uint32(s.Inheritable >> 32)},
+	}
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("set capabilities: %w", err)
+	}
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
+		return fmt.Errorf("clear ambient capabilities: %w", err)
+	}
+	for n := range names {
+		if s.Ambient&(1<<uint(n)) == 0 {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(n), 0, 0); err != nil {
+			return fmt.Errorf("raise ambient %s: %w", names[n], err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"syscall"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/runo-project/runo/cgroups"
+	"github.com/runo-project/runo/specconv"
+)
+
+// Container is one container under a state root.
+type Container struct {
+	id    string
+	dir   string // <root>/<id>
+	state *savedState
+	log   *slog.Logger
+
+	// init is the container's first process when this runo process started it (create, run).
+	init *os.Process
+}
+
+// ID returns the container's id.
+func (c *Container) ID() string { return c.id }
+
+// Load returns the container id under root, or an error wrapping ErrNotExist.
+func Load(root, id string, log *slog.Logger) (*Container, error) {
+	if err := specconv.ValidateID(id); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, id)
+	s, err := readState(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNotExist, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Container{id: id, dir: dir, state: s, log: orDiscard(log)}, nil
+}
+
+// List loads every container under root, sorted by id. Entries that are not containers (or are
+// being created or removed right now) are skipped.
+func List(root string, log *slog.Logger) ([]*Container, error) {
+	entries, err := os.ReadDir(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", root, err)
+	}
+	var list []*Container
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		c, err := Load(root, e.Name(), log)
+		if err != nil {
+			continue
+		}
+		list = append(list, c)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].id < list[j].id })
+	return list, nil
+}
+
+// Status derives the container's status from its init process: stopped once the process is gone
+// (or its pid was reused), created while the exec fifo exists, running otherwise.
+func (c *Container) Status() Status {
+	if !c.state.alive() {
+		return Stopped
+	}
+	if _, err := os.Lstat(filepath.Join(c.dir, fifoName)); err == nil {
+		return Created
+	}
+	return Running
+}
+
+// State returns the container's state as `runo state` prints it.
+func (c *Container) State() *State {
+	st := &State{
+		OCIVersion:  specs.Version,
+		ID:          c.id,
+		Status:      c.Status(),
+		Bundle:      c.state.Bundle,
+		Rootfs:      c.state.Rootfs,
+		Created:     c.state.Created,
+		Annotations: c.state.Annotations,
+		Owner:       c.owner(),
+	}
+	if st.Status != Stopped {
+		st.Pid = c.state.Pid
+	}
+	return st
+}
+
+// ociState is the state handed to hooks on stdin.
+func (c *Container) ociState(status Status) *specs.State {
+	return &specs.State{
+		Version:     specs.Version,
+		ID:          c.id,
+		Status:      specs.ContainerState(status),
+		Pid:         c.state.Pid,
+		Bundle:      c.state.Bundle,
+		Annotations: c.state.Annotations,
+	}
+}
+
+// owner names the user who owns the container's state, as runc reports it.
+func (c *Container) owner() string {
+	fi, err := os.Stat(c.dir)
+	if err != nil {
+		return ""
+	}
+	uid := strconv.Itoa(int(fi.Sys().(*syscall.Stat_t).Uid))
+	if u, err := user.LookupId(uid); err == nil {
+		return u.Username
+	}
+	return "#" + uid
+}
+
+func (c *Container) cgroup() *cgroups.Manager {
+	if len(c.state.Cgroup) == 0 {
+		return nil
+	}
+	return cgroups.Load(c.state.Cgroup)
+}
+
+func orDiscard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return log
+}
+
+// InitProcess returns the container's init when this runo process started it, else nil.
+func (c *Container) InitProcess() *os.Process { return c.init }

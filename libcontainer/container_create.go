@@ -1,0 +1,250 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/cgroups"
+	"github.com/runo-project/runo/nsenter"
+	"github.com/runo-project/runo/specconv"
+)
+
+// CreateOptions are the inputs of Create besides the state root.
+type CreateOptions struct {
+	ID     string
+	Config *specconv.Config
+	// Console, when the process has a terminal, is a connected unix socket that receives the
+	// pty master (runc's --console-socket protocol).
+	Console      *os.File
+	NoPivot      bool
+	NoNewKeyring bool
+	// PreserveFDs passes the caller's fds 3 .. 3+PreserveFDs-1 to the container's process.
+	PreserveFDs           int
+	Stdin, Stdout, Stderr *os.File
+	Log                   *slog.Logger
+}
+
+// Create makes the container and leaves its init blocked until Start. On error nothing is left
+// behind: no state directory, no cgroup, no process.
+func Create(root string, o CreateOptions) (c *Container, err error) {
+	if err := specconv.ValidateID(o.ID); err != nil {
+		return nil, err
+	}
+	spec := o.Config.Spec
+	if spec.Process.Terminal && o.Console == nil {
+		return nil, errors.New("process.terminal is true but no console socket was given")
+	}
+	if err := os.MkdirAll(root, 0o711); err != nil {
+		return nil, fmt.Errorf("create state root: %w", err)
+	}
+	dir := filepath.Join(root, o.ID)
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("%w: %s", ErrExist, o.ID)
+		}
+		return nil, fmt.Errorf("create state dir: %w", err)
+	}
+	var undo cleanup
+	defer func() {
+		if err != nil {
+			undo.run()
+		}
+	}()
+	undo.add(func() { os.RemoveAll(dir) })
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
+
+	c = &Container{id: o.ID, dir: dir, log: orDiscard(o.Log), state: &savedState{
+		ID:          o.ID,
+		Bundle:      o.Config.Bundle,
+		Rootfs:      o.Config.Rootfs,
+		Created:     time.Now().UTC(),
+		Annotations: spec.Annotations,
+		Hooks:       spec.Hooks,
+		SharedPidNS: !hasNamespace(spec, specs.PIDNamespace),
+	}}
+	fifo, err := makeFifo(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer fifo.Close()
+
+	cg, err := cgroups.New(spec.Linux.CgroupsPath, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := cg.Create(); err != nil {
+		return nil, err
+	}
+	undo.add(func() { cg.Destroy() })
+	c.state.Cgroup = cg.Paths()
+
+	proc, sync, err := c.startInit(o, fifo)
+	if err != nil {
+		return nil, err
+	}
+	defer sync.Close()
+	undo.add(func() {
+		proc.Kill()
+		proc.Wait()
+	})
+	if err := cg.Apply(proc.Pid); err != nil {
+		return nil, err
+	}
+	st, err := readProcStat(proc.Pid)
+	if err != nil {
+		return nil, fmt.Errorf("read start time of init %d: %w", proc.Pid, err)
+	}
+	c.state.Pid, c.state.StartTime = proc.Pid, st.startTime
+
+	if err := c.bootstrap(o, newSyncConn(sync)); err != nil {
+		return nil, err
+	}
+	if err := writeState(dir, c.state); err != nil {
+		return nil, err
+	}
+	c.init = proc
+	return c, nil
+}
+
+// startInit starts `runo init` in the container's namespaces. The sync socket's other end and
+// the fifo become fds of init after the preserved ones.
+func (c *Container) startInit(o CreateOptions, fifo *os.File) (*os.Process, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create sync socket: %w", err)
+	}
+	parent := os.NewFile(uintptr(fds[0]), "sync-parent")
+	child := os.NewFile(uintptr(fds[1]), "sync-child")
+	defer child.Close()
+
+	var extra []*os.File
+	for fd := 3; fd < 3+o.PreserveFDs; fd++ {
+		extra = append(extra, os.NewFile(uintptr(fd), "preserved-"+strconv.Itoa(fd)))
+	}
+	env := []string{
+		envSyncFD + "=" + strconv.Itoa(3+len(extra)),
+		envFifoFD + "=" + strconv.Itoa(4+len(extra)),
+	}
+	extra = append(extra, child, fifo)
+	if o.Console != nil {
+		env = append(env, envConsoleFD+"="+strconv.Itoa(3+len(extra)))
+		extra = append(extra, o.Console)
+	}
+	spec := o.Config.Spec
+	proc, err := nsenter.Start(&nsenter.Config{
+		Path:        "/proc/self/exe",
+		Args:        []string{"runo", "init"},
+		Env:         env,
+		Stdin:       o.Stdin,
+		Stdout:      o.Stdout,
+		Stderr:      o.Stderr,
+		ExtraFiles:  extra,
+		Namespaces:  namespacesForStart(spec.Linux.Namespaces),
+		UIDMappings: spec.Linux.UIDMappings,
+		GIDMappings: spec.Linux.GIDMappings,
+	})
+	if err != nil {
+		parent.Close()
+		return nil, nil, fmt.Errorf("start container init: %w", err)
+	}
+	return proc, parent, nil
+}
+
+// bootstrap drives init through the sync protocol (see sync.go) until it is ready.
+func (c *Container) bootstrap(o CreateOptions, s *syncConn) error {
+	spec := o.Config.Spec
+	cfg := &initConfig{
+		Spec:         spec,
+		Rootfs:       o.Config.Rootfs,
+		Bundle:       o.Config.Bundle,
+		NoPivot:      o.NoPivot,
+		NoNewKeyring: o.NoNewKeyring,
+		PreserveFDs:  o.PreserveFDs,
+		State:        c.ociState(Creating),
+	}
+	if err := s.send(cfg); err != nil {
+		return err
+	}
+	if err := s.expect(msgHooks); err != nil {
+		return fmt.Errorf("unable to start container process: %w", err)
+	}
+	if h := spec.Hooks; h != nil {
+		state := c.ociState(Creating)
+		if err := runHooks("prestart", h.Prestart, state); err != nil { //nolint:staticcheck // deprecated, still run
+			s.sendError(err)
+			return err
+		}
+		if err := runHooks("createRuntime", h.CreateRuntime, state); err != nil {
+			s.sendError(err)
+			return err
+		}
+	}
+	if err := s.send(syncMsg{Type: msgHooksDone}); err != nil {
+		return err
+	}
+	if err := s.expect(msgReady); err != nil {
+		return fmt.Errorf("unable to start container process: %w", err)
+	}
+	return nil
+}
+
+// makeFifo creates exec.fifo and opens it O_PATH: init reopens it for writing through
+// /proc/self/fd, which blocks until `start` opens it for reading.
+func makeFifo(dir string) (*os.File, error) {
+	path := filepath.Join(dir, fifoName)
+	if err := unix.Mkfifo(path, 0o600); err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// namespacesForStart drops a new cgroup namespace: init unshares it itself once the parent has
+// moved it into the container's cgroup, so that the namespace is rooted there (on cgroup v1
+// there is no clone flag that creates a process inside a cgroup).
+func namespacesForStart(all []specs.LinuxNamespace) []specs.LinuxNamespace {
+	var out []specs.LinuxNamespace
+	for _, ns := range all {
+		if ns.Type == specs.CgroupNamespace && ns.Path == "" {
+			continue
+		}
+		out = append(out, ns)
+	}
+	return out
+}
+
+func hasNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == t {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanup collects undo steps as resources are taken and runs them in reverse on failure.
+type cleanup struct{ steps []func() }
+
+func (u *cleanup) add(f func()) { u.steps = append(u.steps, f) }
+
+func (u *cleanup) run() {
+	for i := len(u.steps) - 1; i >= 0; i-- {
+		u.steps[i]()
+	}
+}

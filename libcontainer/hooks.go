@@ -1,0 +1,73 @@
+package libcontainer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// runHooks runs hooks in order with the state on stdin. The spec: "If a hook returns a non-zero
+// exit code, then an error is logged and the remaining hooks are aborted", and a hook with a
+// timeout is killed when it runs out.
+func runHooks(kind string, hooks []specs.Hook, state *specs.State) error {
+	if len(hooks) == 0 {
+		return nil
+	}
+	data, err := json.Marshal(state)
+	if err != nil {
+		return fmt.Errorf("encode state for %s hooks: %w", kind, err)
+	}
+	for i, h := range hooks {
+		if err := runHook(h, data); err != nil {
+			return fmt.Errorf("%s hook #%d %s: %w", kind, i, h.Path, err)
+		}
+	}
+	return nil
+}
+
+func runHook(h specs.Hook, state []byte) error {
+	ctx := context.Background()
+	if h.Timeout != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(*h.Timeout)*time.Second)
+		defer cancel()
+	}
+	args := h.Args
+	if len(args) == 0 {
+		args = []string{h.Path}
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := &exec.Cmd{
+		Path:   h.Path,
+		Args:   args,
+		Env:    h.Env,
+		Stdin:  bytes.NewReader(state),
+		Stdout: &stdout,
+		Stderr: &stderr,
+		// A hook that leaves a child behind holding its stdout must not hang the runtime.
+		WaitDelay: time.Second,
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("%w, stdout: %s, stderr: %s", err,
+				strings.TrimSpace(stdout.String()), strings.TrimSpace(stderr.String()))
+		}
+		return nil
+	case <-ctx.Done():
+		cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("timed out after %ds", *h.Timeout)
+	}
+}

@@ -1,0 +1,217 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/internal/rootfs"
+)
+
+// The parent tells init its file descriptors through the environment.
+const (
+	envSyncFD    = "_RUNO_SYNC_FD"
+	envFifoFD    = "_RUNO_FIFO_FD"
+	envConsoleFD = "_RUNO_CONSOLE_FD"
+)
+
+// initConfig is the first message on the sync socket: what init needs to build the container.
+type initConfig struct {
+	Spec         *specs.Spec  `json:"spec"`
+	Rootfs       string       `json:"rootfs"`
+	Bundle       string       `json:"bundle"`
+	NoPivot      bool         `json:"noPivot,omitempty"`
+	NoNewKeyring bool         `json:"noNewKeyring,omitempty"`
+	PreserveFDs  int          `json:"preserveFds,omitempty"`
+	State        *specs.State `json:"state"`
+}
+
+// initProcess is the state of `runo init` while it builds the container.
+type initProcess struct {
+	cfg     *initConfig
+	spec    *specs.Spec
+	sync    *syncConn
+	fifo    int // O_PATH fd of exec.fifo
+	console *os.File
+	// execPath is the container's executable, looked up while the parent still listened.
+	execPath string
+}
+
+// Init is the container's first process: it builds the container around itself and execs the
+// container's process. It returns only on error, which it has already reported to the parent
+// when the parent was still listening.
+//
+// Preconditions: called from main on the main goroutine, locked to the main thread since the
+// program started, so that every namespace and credential change lands on the thread that
+// calls execve.
+func Init() error {
+	syncFD, err := fdFromEnv(envSyncFD)
+	if err != nil {
+		return err
+	}
+	syncFile := os.NewFile(uintptr(syncFD), "sync")
+	p := &initProcess{sync: newSyncConn(syncFile)}
+	if p.fifo, err = fdFromEnv(envFifoFD); err != nil {
+		return err
+	}
+	if fd, err := fdFromEnv(envConsoleFD); err == nil {
+		p.console = os.NewFile(uintptr(fd), "console-socket")
+	}
+	os.Clearenv()
+
+	if err := p.sync.recv(&p.cfg); err != nil {
+		return err
+	}
+	p.spec = p.cfg.Spec
+	if err := p.create(); err != nil {
+		p.sync.sendError(err)
+		return err
+	}
+	syncFile.Close()
+	if err := p.waitForStart(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return err
+	}
+	err = p.exec()
+	fmt.Fprintln(os.Stderr, err)
+	return err
+}
+
+// create runs the steps that happen before `runo create` returns, in order.
+func (p *initProcess) create() error {
+	steps := []struct {
+		name string
+		fn   func() error
+	}{
+		{"unshare cgroup namespace", p.unshareCgroupNS},
+		{"set up network", p.setupNetwork},
+		{"prepare rootfs", p.prepareRootfs},
+		{"set hostname", p.setHostname},
+		{"run hooks", p.syncHooks},
+		{"enter rootfs", p.enterRootfs},
+		{"apply sysctl", p.applySysctl},
+		{"set up console", p.setupConsole},
+		{"apply process limits", p.applyLimits},
+		{"join session keyring", p.joinKeyring},
+		{"prepare process", p.prepareExec},
+	}
+	for _, s := range steps {
+		if err := s.fn(); err != nil {
+			return err
+		}
+	}
+	return p.sync.send(syncMsg{Type: msgReady})
+}
+
+func (p *initProcess) rootfsConfig() *rootfs.Config {
+	l := p.spec.Linux
+	return &rootfs.Config{
+		Rootfs:        p.cfg.Rootfs,
+		Readonly:      p.spec.Root.Readonly,
+		Propagation:   l.RootfsPropagation,
+		Mounts:        p.spec.Mounts,
+		Devices:       l.Devices,
+		MaskedPaths:   l.MaskedPaths,
+		ReadonlyPaths: l.ReadonlyPaths,
+		NoPivot:       p.cfg.NoPivot,
+		InUserNS:      hasNamespace(p.spec, specs.UserNamespace),
+		NewCgroupNS:   hasNewNamespace(p.spec, specs.CgroupNamespace),
+		Console:       p.spec.Process.Terminal,
+	}
+}
+
+// unshareCgroupNS makes the new cgroup namespace here rather than at clone: the parent has
+// placed init in the container's cgroup by now, so the namespace is rooted at that cgroup.
+func (p *initProcess) unshareCgroupNS() error {
+	if !hasNewNamespace(p.spec, specs.CgroupNamespace) {
+		return nil
+	}
+	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+		return fmt.Errorf("unshare cgroup namespace: %w", err)
+	}
+	return nil
+}
+
+func (p *initProcess) prepareRootfs() error {
+	// Relative bind sources are relative to the bundle, as in runc.
+	if err := os.Chdir(p.cfg.Bundle); err != nil {
+		return fmt.Errorf("chdir to bundle: %w", err)
+	}
+	return rootfs.Prepare(p.rootfsConfig())
+}
+
+func (p *initProcess) enterRootfs() error { return rootfs.Enter(p.rootfsConfig()) }
+
+// syncHooks lets the parent run prestart and createRuntime hooks, then runs createContainer
+// hooks here, in the container's namespaces but before pivot_root.
+func (p *initProcess) syncHooks() error {
+	if err := p.sync.send(syncMsg{Type: msgHooks}); err != nil {
+		return err
+	}
+	if err := p.sync.expect(msgHooksDone); err != nil {
+		return err
+	}
+	if h := p.spec.Hooks; h != nil {
+		return runHooks("createContainer", h.CreateContainer, p.cfg.State)
+	}
+	return nil
+}
+
+func (p *initProcess) setHostname() error {
+	if p.spec.Hostname != "" {
+		if err := unix.Sethostname([]byte(p.spec.Hostname)); err != nil {
+			return fmt.Errorf("set hostname %q: %w", p.spec.Hostname, err)
+		}
+	}
+	if p.spec.Domainname != "" {
+		if err := unix.Setdomainname([]byte(p.spec.Domainname)); err != nil {
+			return fmt.Errorf("set domainname %q: %w", p.spec.Domainname, err)
+		}
+	}
+	return nil
+}
+
+// waitForStart blocks until `runo start` opens the exec fifo, then acknowledges with one byte.
+func (p *initProcess) waitForStart() error {
+	path := "/proc/self/fd/" + strconv.Itoa(p.fifo)
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	if _, err := unix.Write(fd, []byte{0}); err != nil {
+		return fmt.Errorf("write exec fifo: %w", err)
+	}
+	unix.Close(fd)
+	unix.Close(p.fifo)
+	if h := p.spec.Hooks; h != nil {
+		state := *p.cfg.State
+		state.Status = specs.StateCreated
+		return runHooks("startContainer", h.StartContainer, &state)
+	}
+	return nil
+}
+
+func fdFromEnv(name string) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0, errors.New("runo init: " + name + " is not set: init is started by runo create only")
+	}
+	fd, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("runo init: %s=%q: %w", name, v, err)
+	}
+	return fd, nil
+}
+
+func hasNewNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == t && ns.Path == "" {
+			return true
+		}
+	}
+	return false
+}

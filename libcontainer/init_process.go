@@ -1,0 +1,260 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/internal/capabilities"
+	"github.com/runo-project/runo/internal/rootfs"
+	"github.com/runo-project/runo/nsenter"
+	"github.com/runo-project/runo/specconv"
+)
+
+// setupNetwork brings up the loopback interface of a new network namespace, as runc does.
+func (p *initProcess) setupNetwork() error {
+	if !hasNewNamespace(p.spec, specs.NetworkNamespace) {
+		return nil
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("bring up lo: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return fmt.Errorf("bring up lo: %w", err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring up lo: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring up lo: %w", err)
+	}
+	return nil
+}
+
+// applySysctl writes linux.sysctl through the container's own /proc, after pivot_root, so that
+// per-namespace keys land in the container's namespaces.
+func (p *initProcess) applySysctl() error {
+	for key, value := range p.spec.Linux.Sysctl {
+		path := filepath.Join("/proc/sys", strings.ReplaceAll(key, ".", "/"))
+		if err := os.WriteFile(path, []byte(value), 0); err != nil {
+			return fmt.Errorf("set sysctl %s: %w", key, err)
+		}
+	}
+	return nil
+}
+
+// setupConsole makes a pty, sends its master over the console socket as runc does (the payload
+// is the master's name, the fd travels as SCM_RIGHTS), and makes the slave the process's
+// controlling terminal and stdio.
+func (p *initProcess) setupConsole() error {
+	if !p.spec.Process.Terminal {
+		return nil
+	}
+	if p.console == nil {
+		return errors.New("process.terminal is set but no console socket was passed")
+	}
+	defer p.console.Close()
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /dev/ptmx: %w", err)
+	}
+	defer master.Close()
+	mfd := int(master.Fd())
+	if err := unix.IoctlSetPointerInt(mfd, unix.TIOCSPTLCK, 0); err != nil {
+		return fmt.Errorf("unlock pty: %w", err)
+	}
+	n, err := unix.IoctlGetInt(mfd, unix.TIOCGPTN)
+	if err != nil {
+		return fmt.Errorf("get pty number: %w", err)
+	}
+	slavePath := "/dev/pts/" + strconv.Itoa(n)
+	if sz := p.spec.Process.ConsoleSize; sz != nil {
+		ws := &unix.Winsize{Row: uint16(sz.Height), Col: uint16(sz.Width)}
+		if err := unix.IoctlSetWinsize(mfd, unix.TIOCSWINSZ, ws); err != nil {
+			return fmt.Errorf("set console size: %w", err)
+		}
+	}
+	if err := unix.Sendmsg(int(p.console.Fd()), []byte(master.Name()), unix.UnixRights(mfd), nil, 0); err != nil {
+		return fmt.Errorf("send pty master over console socket: %w", err)
+	}
+	slave, err := unix.Open(slavePath, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", slavePath, err)
+	}
+	defer unix.Close(slave)
+	if err := rootfs.MountConsole(slavePath); err != nil {
+		return err
+	}
+	for fd := 0; fd < 3; fd++ {
+		if err := unix.Dup3(slave, fd, 0); err != nil {
+			return fmt.Errorf("dup pty onto fd %d: %w", fd, err)
+		}
+	}
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("set controlling terminal: %w", err)
+	}
+	return nil
+}
+
+// applyLimits sets rlimits and the OOM score. syscall.Setrlimit, unlike a raw call, also tells
+// the Go runtime not to restore its saved RLIMIT_NOFILE at execve.
+func (p *initProcess) applyLimits() error {
+	for _, r := range p.spec.Process.Rlimits {
+		res, _ := specconv.RlimitResource(r.Type) // validated by specconv
+		if err := syscall.Setrlimit(res, &syscall.Rlimit{Cur: r.Soft, Max: r.Hard}); err != nil {
+			return fmt.Errorf("set rlimit %s soft %d hard %d: %w", r.Type, r.Soft, r.Hard, err)
+		}
+	}
+	if adj := p.spec.Process.OOMScoreAdj; adj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*adj)), 0); err != nil {
+			return fmt.Errorf("set oom_score_adj %d: %w", *adj, err)
+		}
+	}
+	return nil
+}
+
+// joinKeyring gives the container a session keyring of its own, so that it cannot see the
+// host's keys (runc does the same unless --no-new-keyring).
+func (p *initProcess) joinKeyring() error {
+	if p.cfg.NoNewKeyring {
+		return nil
+	}
+	_, err := unix.KeyctlJoinSessionKeyring("_ses." + p.cfg.State.ID)
+	if err != nil && !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("join session keyring: %w", err)
+	}
+	return nil
+}
+
+// prepareExec sets the process environment and working directory and looks up the executable
+// while the parent still listens, so that `create` (not `start`) fails for a missing binary,
+// with the wording of Go's exec.LookPath that runc has and podman matches.
+func (p *initProcess) prepareExec() error {
+	proc := p.spec.Process
+	for _, kv := range proc.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := os.Setenv(k, v); err != nil {
+			return fmt.Errorf("set env %s: %w", k, err)
+		}
+	}
+	if err := os.Chdir(proc.Cwd); err != nil {
+		return fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", proc.Cwd, errors.Unwrap(err))
+	}
+	name, err := exec.LookPath(proc.Args[0])
+	if err != nil {
+		return err
+	}
+	p.execPath = name
+	return nil
+}
+
+// exec becomes the container's process: user, capabilities, no_new_privs, then execve.
+func (p *initProcess) exec() error {
+	proc := p.spec.Process
+	var caps capabilities.Sets
+	if proc.Capabilities != nil {
+		lastCap, err := capabilities.LastCap()
+		if err != nil {
+			return err
+		}
+		caps, _ = capabilities.Parse(proc.Capabilities, lastCap)
+		if err := capabilities.DropBounding(caps, lastCap); err != nil {
+			return err
+		}
+	}
+	if err := setUser(proc.User, proc.Capabilities != nil); err != nil {
+		return err
+	}
+	if proc.Capabilities != nil {
+		if err := capabilities.Apply(caps); err != nil {
+			return err
+		}
+	}
+	if proc.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("set no_new_privs: %w", err)
+		}
+	}
+	if err := closeFDs(3 + p.cfg.PreserveFDs); err != nil {
+		return err
+	}
+	if hasNewNamespace(p.spec, specs.TimeNamespace) {
+		// Last: the offsets must be written before any process is in the namespace, and
+		// execve is what moves this one in.
+		if err := nsenter.UnshareTime(p.spec.Linux.TimeOffsets); err != nil {
+			return err
+		}
+	}
+	if err := syscall.Exec(p.execPath, proc.Args, os.Environ()); err != nil {
+		return fmt.Errorf("exec %s: %w", p.execPath, err)
+	}
+	return nil
+}
+
+// setUser switches the calling thread to the process's user. With keepCaps the permitted set
+// survives the switch away from uid 0, so that capabilities.Apply can set it afterwards.
+//
+// Preconditions: the calling goroutine is locked to its OS thread.
+func setUser(u specs.User, keepCaps bool) error {
+	if keepCaps {
+		if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("set keepcaps: %w", err)
+		}
+	}
+	groups := make([]int, len(u.AdditionalGids))
+	for i, g := range u.AdditionalGids {
+		groups[i] = int(g)
+	}
+	// setgroups is refused in a user namespace whose setgroups file says deny; then there are
+	// no groups to set anyway.
+	if err := unix.Setgroups(groups); err != nil && !(errors.Is(err, unix.EPERM) && len(groups) == 0) {
+		return fmt.Errorf("setgroups %v: %w", groups, err)
+	}
+	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
+		return fmt.Errorf("setgid %d: %w", u.GID, err)
+	}
+	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
+		return fmt.Errorf("setuid %d: %w", u.UID, err)
+	}
+	if u.Umask != nil {
+		unix.Umask(int(*u.Umask))
+	}
+	if keepCaps {
+		if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
+			return fmt.Errorf("clear keepcaps: %w", err)
+		}
+	}
+	return nil
+}
+
+// closeFDs marks every fd from first up close-on-exec, so that nothing of runo's (the state
+// dir, the bundle, sockets) reaches the container's process.
+func closeFDs(first int) error {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("list open fds: %w", err)
+	}
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd < first {
+			continue
+		}
+		unix.CloseOnExec(fd)
+	}
+	return nil
+}

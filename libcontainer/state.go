@@ -1,0 +1,161 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Status of a container, as the runtime-spec and runc name them.
+type Status string
+
+const (
+	Creating Status = "creating"
+	Created  Status = "created"
+	Running  Status = "running"
+	Stopped  Status = "stopped"
+)
+
+const (
+	stateFile = "state.json"
+	fifoName  = "exec.fifo"
+)
+
+// savedState is what state.json holds: everything a later runo command needs about the container.
+type savedState struct {
+	ID          string            `json:"id"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Pid         int               `json:"pid"`
+	StartTime   uint64            `json:"pidStartTime"` // guards Pid against reuse
+	Created     time.Time         `json:"created"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
+	Cgroup      map[string]string `json:"cgroupPaths,omitempty"`
+	// SharedPidNS is set when the container has no pid namespace of its own: its processes do not
+	// die with its init, so kill and delete reach them through the cgroup.
+	SharedPidNS bool `json:"sharedPidNS,omitempty"`
+}
+
+// State is what `runo state` prints: the runtime-spec state plus runc's extra fields, in runc's
+// field order.
+type State struct {
+	OCIVersion  string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Pid         int               `json:"pid"`
+	Status      Status            `json:"status"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Owner       string            `json:"owner"`
+}
+
+// writeState replaces state.json atomically: a reader sees the old or the new file, never a part.
+func writeState(dir string, s *savedState) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".state-")
+	if err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write state %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write state %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, stateFile)); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	return nil
+}
+
+func readState(dir string) (*savedState, error) {
+	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		return nil, err
+	}
+	var s savedState
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", filepath.Join(dir, stateFile), err)
+	}
+	return &s, nil
+}
+
+// procStat is what runo needs from /proc/<pid>/stat.
+type procStat struct {
+	state     byte
+	startTime uint64
+}
+
+func readProcStat(pid int) (procStat, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procStat{}, err
+	}
+	return parseProcStat(string(data))
+}
+
+// parseProcStat parses a /proc/<pid>/stat line. The command name (field 2) may hold spaces and
+// parentheses, so the fields are counted from its last ')'.
+func parseProcStat(s string) (procStat, error) {
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return procStat{}, fmt.Errorf("parse stat %q: no command name", s)
+	}
+	fields := strings.Fields(s[i+1:])
+	// fields[0] is field 3 (state); the start time is field 22.
+	if len(fields) < 20 {
+		return procStat{}, fmt.Errorf("parse stat %q: too few fields", s)
+	}
+	start, err := strconv.ParseUint(fields[19], 10, 64)
+	if err != nil {
+		return procStat{}, fmt.Errorf("parse stat start time: %w", err)
+	}
+	return procStat{state: fields[0][0], startTime: start}, nil
+}
+
+// alive reports whether the container's init is still the process saved in the state.
+func (s *savedState) alive() bool {
+	if s.Pid <= 0 {
+		return false
+	}
+	st, err := readProcStat(s.Pid)
+	if err != nil || st.startTime != s.StartTime {
+		return false
+	}
+	return st.state != 'Z' && st.state != 'X'
+}
+
+// lockDir takes an exclusive flock on the container's directory, serialising runo commands on
+// one container. The lock goes with the returned file.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return f, nil
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli"
+
+	"github.com/runo-project/runo/libcontainer"
+)
+
+var listCommand = cli.Command{
+	Name:  "list",
+	Usage: "list the containers under --root",
+	Flags: []cli.Flag{
+		cli.StringFlag{Name: "format, f", Value: "table", Usage: "table or json"},
+		cli.BoolFlag{Name: "quiet, q", Usage: "print only the ids"},
+	},
+	Action: func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, 0, ""); err != nil {
+			return err
+		}
+		format := ctx.String("format")
+		if format != "table" && format != "json" {
+			return fmt.Errorf("--format: unknown format %q (want table or json)", format)
+		}
+		list, err := libcontainer.List(ctx.GlobalString("root"), logger(ctx))
+		if err != nil {
+			return err
+		}
+		if ctx.Bool("quiet") {
+			for _, c := range list {
+				fmt.Println(c.ID())
+			}
+			return nil
+		}
+		var states []*libcontainer.State // runc prints null for no containers, and so do we
+		for _, c := range list {
+			states = append(states, c.State())
+		}
+		if format == "json" {
+			return json.NewEncoder(os.Stdout).Encode(states)
+		}
+		w := tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)
+		fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
+		for _, s := range states {
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Pid, s.Status, s.Bundle,
+				s.Created.Format(time.RFC3339Nano), s.Owner)
+		}
+		return w.Flush()
+	},
+}

@@ -1,0 +1,96 @@
+// Command runo is an OCI container runtime with runc's command line.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli"
+
+	"github.com/runo-project/runo/libcontainer"
+)
+
+// Set at build time with -ldflags "-X main.version=... -X main.gitCommit=...".
+var (
+	version   = "0.1.0-dev"
+	gitCommit = ""
+)
+
+func init() {
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		// The container's init changes namespaces and credentials of the thread that will
+		// execve: keep main on the main thread from the very start.
+		runtime.LockOSThread()
+	}
+}
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		// Dispatched before the command line is parsed: init is not a user command, and the
+		// container's start-up should not pay for the CLI.
+		libcontainer.Init()
+		os.Exit(1)
+	}
+	os.Exit(runApp(os.Args))
+}
+
+func runApp(args []string) int {
+	app := newApp()
+	err := app.Run(args)
+	if err == nil {
+		return 0
+	}
+	var code exitCode
+	if errors.As(err, &code) {
+		return int(code)
+	}
+	reportError(app, err)
+	return 1
+}
+
+func newApp() *cli.App {
+	app := cli.NewApp()
+	app.Name = "runo"
+	app.Usage = "an OCI container runtime, runc-compatible and written in pure Go"
+	v := []string{version}
+	if gitCommit != "" {
+		v = append(v, "commit: "+gitCommit)
+	}
+	v = append(v, "spec: "+specs.Version, "go: "+runtime.Version())
+	app.Version = strings.Join(v, "\n")
+	app.Flags = []cli.Flag{
+		cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
+		cli.StringFlag{Name: "log", Usage: "write the log to this file instead of stderr"},
+		cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
+		cli.StringFlag{Name: "root", Value: "/run/runo", Usage: "directory for the containers' state"},
+		cli.StringFlag{Name: "criu", Value: "criu", Usage: "path to criu (accepted for compatibility)"},
+		cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd"},
+		cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: true, false or auto"},
+	}
+	app.Commands = []cli.Command{
+		createCommand, startCommand, runCommand, stateCommand, listCommand, killCommand,
+		deleteCommand, specCommand, featuresCommand,
+	}
+	app.Before = setupLogging
+	app.ExitErrHandler = func(*cli.Context, error) {} // main reports errors, once
+	cli.ErrWriter = os.Stderr
+	return app
+}
+
+// exitCode is returned by a command that ends with a given status and nothing to report, such
+// as `run` returning the container's exit status.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// checkArgs checks the number of positional arguments.
+func checkArgs(ctx *cli.Context, n int, usage string) error {
+	if ctx.NArg() != n {
+		return fmt.Errorf("%s: %q requires exactly %d argument(s): %s", ctx.Command.Name, ctx.Command.Name, n, usage)
+	}
+	return nil
+}

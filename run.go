@@ -1,0 +1,116 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli"
+	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/libcontainer"
+)
+
+var runCommand = cli.Command{
+	Name:      "run",
+	Usage:     "create and start a container, and wait for it unless --detach",
+	ArgsUsage: "<container-id>",
+	Flags: append(append([]cli.Flag{}, createFlags...),
+		cli.BoolFlag{Name: "detach, d", Usage: "do not wait for the container"},
+		cli.BoolFlag{Name: "keep", Usage: "do not delete the container after it exits"},
+		cli.BoolFlag{Name: "no-subreaper", Usage: "accepted for compatibility with runc"},
+	),
+	Action: func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, 1, "<container-id>"); err != nil {
+			return err
+		}
+		detach := ctx.Bool("detach")
+		if detach && ctx.Bool("keep") {
+			return errors.New("--keep: cannot be used with --detach")
+		}
+		c, tty, err := createContainer(ctx, detach)
+		if err != nil {
+			return err
+		}
+		if tty != nil {
+			defer tty.Close()
+		}
+		if err := writePidFile(ctx.String("pid-file"), c.State().Pid); err != nil {
+			c.Destroy(true)
+			return err
+		}
+		if detach {
+			if err := c.Start(); err != nil {
+				c.Destroy(true)
+				return err
+			}
+			return nil
+		}
+		status, err := runForeground(c, tty)
+		if !ctx.Bool("keep") {
+			if derr := c.Destroy(true); derr != nil && err == nil {
+				err = derr
+			}
+		}
+		if err != nil {
+			return err
+		}
+		return exitCode(status)
+	},
+}
+
+// runForeground starts the container, forwards signals to its init until it exits, and
+// returns its exit status as a shell would: the code, or 128 + the signal number.
+func runForeground(c *libcontainer.Container, tty *ptyRelay) (int, error) {
+	signals := make(chan os.Signal, 32)
+	signal.Notify(signals)
+	defer signal.Stop(signals)
+	if tty != nil {
+		if err := tty.attach(); err != nil {
+			return 0, err
+		}
+	}
+	if err := c.Start(); err != nil {
+		return 0, err
+	}
+	proc := c.InitProcess()
+	exited := make(chan *os.ProcessState, 1)
+	go func() {
+		ps, _ := proc.Wait()
+		exited <- ps
+	}()
+	for {
+		select {
+		case ps := <-exited:
+			if tty != nil {
+				tty.drain()
+			}
+			return exitStatus(ps), nil
+		case sig := <-signals:
+			s := sig.(syscall.Signal)
+			switch s {
+			case unix.SIGCHLD, unix.SIGURG: // ours: child exits, and Go's goroutine preemption
+			case unix.SIGWINCH:
+				if tty != nil {
+					tty.resize()
+				}
+			default:
+				if err := proc.Signal(s); err != nil && !errors.Is(err, os.ErrProcessDone) {
+					return 0, fmt.Errorf("forward %s to init: %w", s, err)
+				}
+			}
+		}
+	}
+}
+
+func exitStatus(ps *os.ProcessState) int {
+	if ps == nil {
+		return 255
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}

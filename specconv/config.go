@@ -1,0 +1,93 @@
+package specconv
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Config is a validated spec with the paths runo derives from the bundle.
+type Config struct {
+	Spec   *specs.Spec
+	Bundle string // absolute path of the bundle directory
+	Rootfs string // absolute path of root.path
+}
+
+// ErrInvalid marks every validation failure of a config.json.
+var ErrInvalid = errors.New("invalid configuration")
+
+// fieldError names the config.json field at fault.
+type fieldError struct {
+	field string
+	msg   string
+}
+
+func (e *fieldError) Error() string { return e.field + ": " + e.msg }
+func (e *fieldError) Unwrap() error { return ErrInvalid }
+
+func invalid(field, format string, args ...any) error {
+	return &fieldError{field: field, msg: fmt.Sprintf(format, args...)}
+}
+
+// Load reads and validates bundle/config.json.
+func Load(bundle string) (*Config, error) {
+	abs, err := filepath.Abs(bundle)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", bundle, err)
+	}
+	if fi, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", abs, errors.Unwrap(err))
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("bundle %s: not a directory", abs)
+	}
+	path := filepath.Join(abs, "config.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, errors.Unwrap(err))
+	}
+	spec, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	c := &Config{Spec: spec, Bundle: abs, Rootfs: spec.Root.Path}
+	if !filepath.IsAbs(c.Rootfs) {
+		c.Rootfs = filepath.Join(abs, c.Rootfs)
+	}
+	if fi, err := os.Stat(c.Rootfs); err != nil {
+		return nil, fmt.Errorf("%s: root.path %s: %w", path, c.Rootfs, errors.Unwrap(err))
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("%s: root.path %s: not a directory", path, c.Rootfs)
+	}
+	return c, nil
+}
+
+// Parse decodes and validates a config.json document.
+func Parse(data []byte) (*specs.Spec, error) {
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	if err := Validate(&spec); err != nil {
+		return nil, err
+	}
+	return &spec, nil
+}
+
+var idPattern = regexp.MustCompile(`^[\w+.-]+$`)
+
+// ValidateID checks a container id as runc does: letters, digits and _+-. only, so that it is
+// always one safe path element under the state root.
+func ValidateID(id string) error {
+	if id == "" {
+		return errors.New("container id cannot be empty")
+	}
+	if !idPattern.MatchString(id) || id == "." || id == ".." {
+		return fmt.Errorf("invalid container id %q: only letters, digits and _+-. are allowed", id)
+	}
+	return nil
+}
