@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT)
 GOFLAGS_BUILD := -trimpath -ldflags "$(LDFLAGS)"
 export CGO_ENABLED := 0
 
-.PHONY: all runo probe demo test unit integration conformance bench deps clean install
+.PHONY: all runo probe demo test unit roottests integration conformance bench deps clean install
 
 all: runo
 
@@ -32,16 +32,21 @@ unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
+# Package tests that need root: namespaces and mounts, in namespaces of their own.
+roottests:
+	RUNO_ROOT_TESTS=1 $(GO) test -count=1 ./nsenter/... ./internal/rootfs/...
+
 integration: runo probe
 	RUNO_BINARY=$(CURDIR)/runo RUNO_PROBE=$(CURDIR)/integration/probe.bin \
 		$(GO) test -count=1 -timeout 15m ./integration/...
 
-test: deps unit integration
+test: deps unit roottests integration
 
 conformance: deps runo
 	tools/conformance/run.sh $(CURDIR)/runo
 
-bench: deps runo
+bench: runo
+	RUNO_BENCH_DEPS=1 ./hack/deps.sh
 	$(GO) run ./tools/bench -runo $(CURDIR)/runo $(BENCHFLAGS)
 
 install: runo

@@ -30,7 +30,8 @@ var specCommand = cli.Command{
 		}
 		path := filepath.Join(ctx.String("bundle"), "config.json")
 		if _, err := os.Stat(path); err == nil {
-			return fmt.Errorf("File %s exists. Remove it first", path)
+			// runc's wording, which scripts match.
+			return fmt.Errorf("File config.json exists. Remove it first")
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}

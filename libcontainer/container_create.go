@@ -75,7 +75,7 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 		Hooks:       spec.Hooks,
 		SharedPidNS: !hasNamespace(spec, specs.PIDNamespace),
 	}}
-	fifo, err := makeFifo(dir)
+	fifo, err := makeFifo(dir, rootHostID(spec.Linux.UIDMappings, os.Geteuid()), rootHostID(spec.Linux.GIDMappings, os.Getegid()))
 	if err != nil {
 		return nil, err
 	}
@@ -202,17 +202,32 @@ func (c *Container) bootstrap(o CreateOptions, s *syncConn) error {
 }
 
 // makeFifo creates exec.fifo and opens it O_PATH: init reopens it for writing through
-// /proc/self/fd, which blocks until `start` opens it for reading.
-func makeFifo(dir string) (*os.File, error) {
+// /proc/self/fd, which blocks until `start` opens it for reading. It belongs to the container's
+// root, whom init runs as when it opens it.
+func makeFifo(dir string, uid, gid int) (*os.File, error) {
 	path := filepath.Join(dir, fifoName)
 	if err := unix.Mkfifo(path, 0o600); err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := os.Chown(path, uid, gid); err != nil {
+		return nil, fmt.Errorf("chown %s: %w", path, err)
 	}
 	fd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return os.NewFile(uintptr(fd), path), nil
+}
+
+// rootHostID returns the host id that a user namespace's mappings give to id 0, or own
+// without mappings.
+func rootHostID(mappings []specs.LinuxIDMapping, own int) int {
+	for _, m := range mappings {
+		if m.ContainerID == 0 {
+			return int(m.HostID)
+		}
+	}
+	return own
 }
 
 // namespacesForStart drops a new cgroup namespace: init unshares it itself once the parent has

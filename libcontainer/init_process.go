@@ -166,6 +166,13 @@ func (p *initProcess) prepareExec() error {
 // exec becomes the container's process: user, capabilities, no_new_privs, then execve.
 func (p *initProcess) exec() error {
 	proc := p.spec.Process
+	if hasNewNamespace(p.spec, specs.TimeNamespace) {
+		// The offsets must be written before any process is in the namespace, and the execve
+		// below is what moves this one in; unshare needs the privileges dropped next.
+		if err := nsenter.UnshareTime(p.spec.Linux.TimeOffsets); err != nil {
+			return err
+		}
+	}
 	var caps capabilities.Sets
 	if proc.Capabilities != nil {
 		lastCap, err := capabilities.LastCap()
@@ -193,13 +200,7 @@ func (p *initProcess) exec() error {
 	if err := closeFDs(3 + p.cfg.PreserveFDs); err != nil {
 		return err
 	}
-	if hasNewNamespace(p.spec, specs.TimeNamespace) {
-		// Last: the offsets must be written before any process is in the namespace, and
-		// execve is what moves this one in.
-		if err := nsenter.UnshareTime(p.spec.Linux.TimeOffsets); err != nil {
-			return err
-		}
-	}
+
 	if err := syscall.Exec(p.execPath, proc.Args, os.Environ()); err != nil {
 		return fmt.Errorf("exec %s: %w", p.execPath, err)
 	}
