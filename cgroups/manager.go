@@ -21,23 +21,32 @@ type Manager struct {
 // root of each hierarchy; a relative one from the cgroup of the calling runtime, as runc does; an
 // empty one defaults to /runo/<id>. Nothing is created until Create.
 func New(cgroupsPath, id string) (*Manager, error) {
+	hs, own, err := mountedHierarchies()
+	if err != nil {
+		return nil, err
+	}
+	dirs, err := resolve(cgroupsPath, id, hs, own)
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{dirs: dirs}, nil
+}
+
+// resolve maps a cgroupsPath to a directory in each hierarchy; own holds the runtime's cgroups.
+func resolve(cgroupsPath, id string, hs map[string]hierarchy, own map[string]string) (map[string]string, error) {
 	if cgroupsPath == "" {
 		cgroupsPath = "/runo/" + id
 	}
 	if strings.Contains(cgroupsPath, ":") {
 		return nil, fmt.Errorf("cgroupsPath %q: slice:prefix:name paths need the systemd cgroup driver", cgroupsPath)
 	}
-	clean := filepath.Clean(cgroupsPath)
-	for _, elem := range strings.Split(clean, "/") {
+	for _, elem := range strings.Split(cgroupsPath, "/") {
 		if elem == ".." {
 			return nil, fmt.Errorf("cgroupsPath %q: must not contain ..", cgroupsPath)
 		}
 	}
-	hs, own, err := mountedHierarchies()
-	if err != nil {
-		return nil, err
-	}
-	m := &Manager{dirs: map[string]string{}}
+	clean := filepath.Clean(cgroupsPath)
+	dirs := map[string]string{}
 	for key, h := range hs {
 		p := clean
 		if !filepath.IsAbs(p) {
@@ -47,12 +56,12 @@ func New(cgroupsPath, id string) (*Manager, error) {
 		if dir == "" {
 			return nil, fmt.Errorf("cgroupsPath %q: outside the mounted %q hierarchy", cgroupsPath, key)
 		}
-		m.dirs[key] = dir
+		dirs[key] = dir
 	}
-	if len(m.dirs) == 0 {
+	if len(dirs) == 0 {
 		return nil, errors.New("no cgroup hierarchy is mounted")
 	}
-	return m, nil
+	return dirs, nil
 }
 
 // Load rebuilds a Manager from the directories saved by Paths.
