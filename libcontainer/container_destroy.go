@@ -26,7 +26,7 @@ func (c *Container) Destroy(force bool) error {
 		}
 	default:
 		if !force {
-			return fmt.Errorf("cannot delete container %s that is not stopped: %s", c.id, st)
+			return statusError(fmt.Sprintf("cannot delete container %s that is not stopped: %s", c.id, st))
 		}
 		if err := c.kill(); err != nil {
 			return err

@@ -20,9 +20,9 @@ func (c *Container) Start() error {
 	switch st := c.Status(); st {
 	case Created:
 	case Stopped:
-		return fmt.Errorf("cannot start a container that has stopped: %w", ErrWrongStatus)
+		return statusError("cannot start a container that has stopped")
 	default:
-		return fmt.Errorf("cannot start an already %s container: %w", st, ErrWrongStatus)
+		return statusError(fmt.Sprintf("cannot start an already %s container", st))
 	}
 	if err := c.releaseInit(); err != nil {
 		return err
@@ -52,7 +52,7 @@ func (c *Container) releaseInit() error {
 	}
 	defer unix.Close(pidfd)
 	if !c.state.alive() { // the pid may have been reused between Status and PidfdOpen
-		return fmt.Errorf("cannot start a container that has stopped: %w", ErrWrongStatus)
+		return statusError("cannot start a container that has stopped")
 	}
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
 	for {

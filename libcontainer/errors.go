@@ -31,3 +31,10 @@ func (e *InitError) Unwrap() error {
 	}
 	return e.Errno
 }
+
+// statusError says why a container's status forbids an operation, in runc's words, and
+// matches ErrWrongStatus.
+type statusError string
+
+func (e statusError) Error() string        { return string(e) }
+func (e statusError) Is(target error) bool { return target == ErrWrongStatus }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/runo-project/runo/internal/capabilities"
 )
 
 var namespaceTypes = map[specs.LinuxNamespaceType]bool{
@@ -63,6 +65,24 @@ func validateProcess(p *specs.Process) error {
 		}
 		if r.Soft > r.Hard {
 			return invalid(fieldf("process.rlimits[%d]", i), "soft limit %d exceeds hard limit %d", r.Soft, r.Hard)
+		}
+	}
+	if c := p.Capabilities; c != nil {
+		sets := []struct {
+			name  string
+			names []string
+		}{
+			{"bounding", c.Bounding}, {"effective", c.Effective}, {"permitted", c.Permitted},
+			{"inheritable", c.Inheritable}, {"ambient", c.Ambient},
+		}
+		for _, set := range sets {
+			for i, name := range set.names {
+				// The spec: "Any value which cannot be mapped to a relevant kernel interface
+				// MUST cause an error."
+				if _, ok := capabilities.Number(strings.ToUpper(name)); !ok {
+					return invalid(fieldf("process.capabilities.%s[%d]", set.name, i), "unknown capability %q", name)
+				}
+			}
 		}
 	}
 	if p.Terminal && p.ConsoleSize != nil && (p.ConsoleSize.Width == 0 && p.ConsoleSize.Height == 0) {

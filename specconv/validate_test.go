@@ -23,6 +23,9 @@ func TestValidate(t *testing.T) {
 		{"env without =", func(s *specs.Spec) { s.Process.Env = []string{"PATH"} }, "process.env[0]"},
 		{"unknown rlimit", func(s *specs.Spec) { s.Process.Rlimits[0].Type = "RLIMIT_NOPE" }, "process.rlimits[0].type"},
 		{"soft above hard", func(s *specs.Spec) { s.Process.Rlimits[0].Soft = 2048 }, "process.rlimits[0]"},
+		{"unknown capability", func(s *specs.Spec) {
+			s.Process.Capabilities.Effective = []string{"CAP_KILL", "CAP_NOPE"}
+		}, "process.capabilities.effective[1]"},
 		{"mount without destination", func(s *specs.Spec) { s.Mounts[0].Destination = "" }, "mounts[0].destination"},
 		{"no linux", func(s *specs.Spec) { s.Linux = nil }, "linux"},
 		{"unknown namespace", func(s *specs.Spec) {
