@@ -36,12 +36,14 @@ func (c *Container) Start() error {
 	return nil
 }
 
-// releaseInit opens the exec fifo and reads the byte init writes once its blocked open returns.
-// The fifo is opened read-write so that opening never blocks; a pidfd tells us if init died
-// instead of writing.
+// releaseInit opens the exec fifo for reading, which unblocks init's open for writing. init
+// writes one byte, runs the startContainer hooks and execs the container's process; the fifo
+// closes with that execve (close-on-exec). If init fails instead, it writes its error into
+// the fifo before it exits. So: one byte, then end of file, means the process runs.
 func (c *Container) releaseInit() error {
 	path := filepath.Join(c.dir, fifoName)
-	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	// Non-blocking, so that opening cannot hang on an init that died; a pidfd tells us that.
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
@@ -54,26 +56,49 @@ func (c *Container) releaseInit() error {
 	if !c.state.alive() { // the pid may have been reused between Status and PidfdOpen
 		return statusError("cannot start a container that has stopped")
 	}
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
-	for {
-		_, err := unix.Poll(fds, -1)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("wait for container init: %w", err)
-		}
-		break
-	}
-	if fds[0].Revents&unix.POLLIN == 0 {
-		return errors.New("container init exited before it was started")
-	}
-	buf := make([]byte, 1)
-	if _, err := unix.Read(fd, buf); err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+	out, err := readFifo(fd, pidfd)
+	if err != nil {
+		return err
 	}
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("remove %s: %w", path, err)
 	}
+	switch {
+	case len(out) == 0:
+		return errors.New("container init exited before it was started")
+	case len(out) > 1:
+		return fmt.Errorf("unable to start container process: %s", out[1:])
+	}
 	return nil
+}
+
+// readFifo reads the exec fifo until its writer is gone, or until init exits before it ever
+// opened the fifo.
+func readFifo(fd, pidfd int) ([]byte, error) {
+	var out []byte
+	buf := make([]byte, 4096)
+	connected := false
+	for {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, -1); err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return nil, fmt.Errorf("wait for container init: %w", err)
+		}
+		if fds[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0 {
+			connected = true
+			n, err := unix.Read(fd, buf)
+			if n > 0 {
+				out = append(out, buf[:n]...)
+				continue
+			}
+			if err == nil || !errors.Is(err, unix.EAGAIN) {
+				return out, nil // end of file: init exec'd or exited
+			}
+		}
+		if !connected && fds[1].Revents&unix.POLLIN != 0 {
+			return out, nil // init exited without opening the fifo
+		}
+	}
 }

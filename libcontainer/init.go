@@ -72,12 +72,16 @@ func Init() error {
 		return err
 	}
 	syncFile.Close()
-	if err := p.waitForStart(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	fifo, err := p.waitForStart()
+	if err != nil {
+		if fifo >= 0 {
+			// `runo start` reads this after the byte that released us.
+			unix.Write(fifo, []byte(err.Error()))
+		}
 		return err
 	}
 	err = p.exec()
-	fmt.Fprintln(os.Stderr, err)
+	unix.Write(fifo, []byte(err.Error()))
 	return err
 }
 
@@ -175,24 +179,25 @@ func (p *initProcess) setHostname() error {
 	return nil
 }
 
-// waitForStart blocks until `runo start` opens the exec fifo, then acknowledges with one byte.
-func (p *initProcess) waitForStart() error {
+// waitForStart blocks until `runo start` opens the exec fifo, acknowledges with one byte and
+// runs the startContainer hooks. It returns the fifo's write end, which stays open until
+// execve closes it: that end of file tells `runo start` the process is running.
+func (p *initProcess) waitForStart() (int, error) {
 	path := "/proc/self/fd/" + strconv.Itoa(p.fifo)
 	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open exec fifo: %w", err)
+		return -1, fmt.Errorf("open exec fifo: %w", err)
 	}
-	if _, err := unix.Write(fd, []byte{0}); err != nil {
-		return fmt.Errorf("write exec fifo: %w", err)
-	}
-	unix.Close(fd)
 	unix.Close(p.fifo)
+	if _, err := unix.Write(fd, []byte{0}); err != nil {
+		return fd, fmt.Errorf("write exec fifo: %w", err)
+	}
 	if h := p.spec.Hooks; h != nil {
 		state := *p.cfg.State
 		state.Status = specs.StateCreated
-		return runHooks("startContainer", h.StartContainer, &state)
+		return fd, runHooks("startContainer", h.StartContainer, &state)
 	}
-	return nil
+	return fd, nil
 }
 
 func fdFromEnv(name string) (int, error) {
