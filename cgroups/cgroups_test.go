@@ -13,6 +13,8 @@ const hybridMountinfo = `25 31 0:23 / /sys ro,nosuid - sysfs sysfs rw
 33 30 0:29 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory
 34 30 0:30 / /sys/fs/cgroup/systemd rw,nosuid - cgroup cgroup rw,xattr,name=systemd,release_agent=/x
 35 30 0:29 /nested /mnt/memory\040copy rw - cgroup cgroup rw,memory
+36 30 0:31 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids
+37 36 0:32 / /sys/fs/cgroup/pids rw - tmpfs tmpfs rw
 `
 
 func TestParseMountinfo(t *testing.T) {
@@ -21,10 +23,11 @@ func TestParseMountinfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]hierarchy{
-		"":             {key: "", mountpoint: "/sys/fs/cgroup/unified", root: "/"},
-		"cpu,cpuacct":  {key: "cpu,cpuacct", mountpoint: "/sys/fs/cgroup/cpu,cpuacct", root: "/"},
-		"memory":       {key: "memory", mountpoint: "/sys/fs/cgroup/memory", root: "/"}, // first mount wins
-		"name=systemd": {key: "name=systemd", mountpoint: "/sys/fs/cgroup/systemd", root: "/"},
+		"":             {key: "", mountpoint: "/sys/fs/cgroup/unified", root: "/", index: 2},
+		"cpu,cpuacct":  {key: "cpu,cpuacct", mountpoint: "/sys/fs/cgroup/cpu,cpuacct", root: "/", index: 3},
+		"memory":       {key: "memory", mountpoint: "/sys/fs/cgroup/memory", root: "/", index: 4}, // first mount wins
+		"name=systemd": {key: "name=systemd", mountpoint: "/sys/fs/cgroup/systemd", root: "/", index: 5},
+		// pids is mounted over by a tmpfs: gone
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("parseMountinfo() = %+v, want %+v", got, want)

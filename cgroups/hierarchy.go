@@ -14,6 +14,7 @@ type hierarchy struct {
 	key        string // controllers as /proc/self/cgroup lists them: "memory", "cpu,cpuacct", "name=systemd", "" for cgroup2
 	mountpoint string
 	root       string // the hierarchy path that is mounted at mountpoint
+	index      int    // position in mountinfo
 }
 
 // dir returns the directory of the hierarchy path p, or "" when p lies outside the mounted part.
@@ -28,6 +29,8 @@ func (h hierarchy) dir(p string) string {
 // parseMountinfo returns the cgroup mounts of a mountinfo file, keyed by their controller sets.
 func parseMountinfo(r io.Reader) (map[string]hierarchy, error) {
 	found := map[string]hierarchy{}
+	covered := map[string]int{} // mount point -> index of the last mount on it
+	index := 0
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		// 36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
@@ -39,7 +42,9 @@ func parseMountinfo(r io.Reader) (map[string]hierarchy, error) {
 		if len(fields) < 5 || len(tail) < 3 {
 			continue
 		}
-		h := hierarchy{root: unescape(fields[3]), mountpoint: unescape(fields[4])}
+		h := hierarchy{root: unescape(fields[3]), mountpoint: unescape(fields[4]), index: index}
+		covered[h.mountpoint] = index
+		index++
 		switch tail[0] {
 		case "cgroup2":
 		case "cgroup":
@@ -56,6 +61,12 @@ func parseMountinfo(r io.Reader) (map[string]hierarchy, error) {
 		}
 		if _, dup := found[h.key]; !dup { // the first mount of a hierarchy is the canonical one
 			found[h.key] = h
+		}
+	}
+	// A hierarchy whose mount point was mounted over later is out of reach.
+	for key, h := range found {
+		if covered[h.mountpoint] != h.index {
+			delete(found, key)
 		}
 	}
 	return found, sc.Err()

@@ -112,8 +112,12 @@ func Apply(s Sets) error {
 	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
 		return fmt.Errorf("clear ambient capabilities: %w", err)
 	}
+	// The kernel refuses to raise an ambient capability that is not both permitted and
+	// inheritable. runc's default spec asks for ambient capabilities without inheritable
+	// ones, and runc runs it by leaving those out; so do we.
+	ambient := s.Ambient & s.Permitted & s.Inheritable
 	for n := range names {
-		if s.Ambient&(1<<uint(n)) == 0 {
+		if ambient&(1<<uint(n)) == 0 {
 			continue
 		}
 		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(n), 0, 0); err != nil {
