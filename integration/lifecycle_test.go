@@ -79,12 +79,21 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("status after start = %q, want %q", got, want)
 	}
 	checkList(t, e, b, pid, "running")
+	if r := e.runo("start", b.id); r.code == 0 {
+		t.Errorf("second start: %v, want failure", r)
+	}
 
 	e.mustRuno("kill", b.id, "TERM")
 	if got, want := waitFile(t, filepath.Join(sig, "signal")), "SIGTERM"; got != want {
 		t.Errorf("signal the probe got = %q, want %q", got, want)
 	}
 	e.waitStatus(b.id, "stopped")
+	if r := e.runo("kill", b.id, "KILL"); r.code == 0 {
+		t.Errorf("kill of a stopped container: %v, want failure", r)
+	}
+	if r := e.runo("start", b.id); r.code == 0 {
+		t.Errorf("start of a stopped container: %v, want failure", r)
+	}
 	e.mustRuno("delete", b.id)
 
 	r = e.runo("state", b.id)

@@ -254,6 +254,11 @@ func TestRunExitCode(t *testing.T) {
 	if got, want := e.runo("run", "--bundle", b.dir, b.id).code, 3; got != want {
 		t.Errorf("run of `probe exit 3` exited %d, want %d", got, want)
 	}
+	// run deletes the container once its process is gone.
+	if r := e.runo("state", b.id); r.code == 0 {
+		t.Errorf("state after run returned: %v, want failure", r)
+	}
+	e.assertGone(b.id, 0)
 
 	// Killed by a signal: 128+signal. Not PID 1 of a new pid namespace, where the
 	// kernel drops a signal without a handler.
@@ -268,6 +273,22 @@ func TestRunExitCode(t *testing.T) {
 	b.save()
 	if got, want := e.runo("run", "--bundle", b.dir, b.id).code, 143; got != want {
 		t.Errorf("run of a shell killed by SIGTERM exited %d, want %d", got, want)
+	}
+}
+
+// TestRunStdio checks that without a terminal the container uses run's own stdio.
+func TestRunStdio(t *testing.T) {
+	e := newEnv(t)
+	b := e.newBundle("sh", "-c", "cat; echo to-stderr >&2")
+	r := e.runoIn(strings.NewReader("from stdin\n"), "--root", e.root, "run", "--bundle", b.dir, b.id)
+	if r.code != 0 {
+		t.Fatalf("runo run: %v", r)
+	}
+	if got, want := r.stdout, "from stdin\n"; got != want {
+		t.Errorf("stdout = %q, want %q", got, want)
+	}
+	if got, want := r.stderr, "to-stderr\n"; got != want {
+		t.Errorf("stderr = %q, want %q", got, want)
 	}
 }
 
