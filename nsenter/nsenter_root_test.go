@@ -149,7 +149,10 @@ func startChild(t *testing.T, c nsenter.Config, script string) *child {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Stdin, c.Stdout, c.Stderr = inR, outW, os.Stderr
+	if c.Stdin == nil {
+		c.Stdin = inR
+	}
+	c.Stdout, c.Stderr = outW, os.Stderr
 	proc, err := nsenter.Start(&c)
 	inR.Close()
 	outW.Close()
@@ -589,6 +592,20 @@ func TestFiles(t *testing.T) {
 	}
 	if got, want := string(b), "three\n"; got != want {
 		t.Errorf("fd 3 = %q, want %q", got, want)
+	}
+}
+
+// TestFilesKeepInPlace passes the caller's own fd 0 as the child's fd 0: the fd stays where it
+// is, and nothing the child does before must close it (the ack pipe's end once did, as fd 0).
+func TestFilesKeepInPlace(t *testing.T) {
+	requireRoot(t)
+	c := nsenter.Config{
+		Stdin:      os.Stdin,
+		Namespaces: []specs.LinuxNamespace{{Type: specs.UTSNamespace}},
+	}
+	ch := startChild(t, c, `if [ -e /proc/self/fd/0 ]; then echo stdin open; fi`)
+	if got, want := ch.finish(t), "stdin open\n"; got != want {
+		t.Errorf("stdout = %q, want %q", got, want)
 	}
 }
 
