@@ -48,6 +48,10 @@ func createContainer(ctx *cli.Context, detach bool) (*libcontainer.Container, *p
 	if err := specconv.ValidateID(id); err != nil {
 		return nil, nil, err
 	}
+	if ctx.GlobalBool("systemd-cgroup") {
+		// Better refused than silently managed by another driver than the one asked for.
+		return nil, nil, errors.New("--systemd-cgroup: the systemd cgroup driver is not implemented yet; use the default cgroupfs driver")
+	}
 	if n := ctx.Int("preserve-fds"); n < 0 {
 		return nil, nil, fmt.Errorf("--preserve-fds: %d is negative", n)
 	}
