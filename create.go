@@ -48,10 +48,6 @@ func createContainer(ctx *cli.Context, detach bool) (*libcontainer.Container, *p
 	if err := specconv.ValidateID(id); err != nil {
 		return nil, nil, err
 	}
-	if ctx.GlobalBool("systemd-cgroup") {
-		// Better refused than silently managed by another driver than the one asked for.
-		return nil, nil, errors.New("--systemd-cgroup: the systemd cgroup driver is not implemented yet; use the default cgroupfs driver")
-	}
 	if n := ctx.Int("preserve-fds"); n < 0 {
 		return nil, nil, fmt.Errorf("--preserve-fds: %d is negative", n)
 	}
@@ -72,15 +68,16 @@ func createContainer(ctx *cli.Context, detach bool) (*libcontainer.Container, *p
 		return nil, nil, errors.New("process.terminal is true: a detached container needs --console-socket")
 	}
 	opts := libcontainer.CreateOptions{
-		ID:           id,
-		Config:       cfg,
-		NoPivot:      ctx.Bool("no-pivot"),
-		NoNewKeyring: ctx.Bool("no-new-keyring"),
-		PreserveFDs:  ctx.Int("preserve-fds"),
-		Stdin:        os.Stdin,
-		Stdout:       os.Stdout,
-		Stderr:       os.Stderr,
-		Log:          logger(ctx),
+		ID:            id,
+		Config:        cfg,
+		NoPivot:       ctx.Bool("no-pivot"),
+		NoNewKeyring:  ctx.Bool("no-new-keyring"),
+		SystemdCgroup: ctx.GlobalBool("systemd-cgroup"),
+		PreserveFDs:   ctx.Int("preserve-fds"),
+		Stdin:         os.Stdin,
+		Stdout:        os.Stdout,
+		Stderr:        os.Stderr,
+		Log:           logger(ctx),
 	}
 	var relay *ptyRelay
 	switch {

@@ -15,6 +15,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/runo-project/runo/cgroups"
+	"github.com/runo-project/runo/cgroups/manager"
 	"github.com/runo-project/runo/specconv"
 )
 
@@ -128,11 +129,17 @@ func (c *Container) owner() string {
 	return "#" + uid
 }
 
-func (c *Container) cgroup() *cgroups.Manager {
-	if len(c.state.Cgroup) == 0 {
+// cgroup rebuilds the container's cgroup manager from its state, or returns nil.
+func (c *Container) cgroup() cgroups.Manager {
+	if c.state.Cgroup == nil {
 		return nil
 	}
-	return cgroups.Load(c.state.Cgroup)
+	m, err := manager.Load(*c.state.Cgroup)
+	if err != nil {
+		c.log.Warn(err.Error())
+		return nil
+	}
+	return m
 }
 
 func orDiscard(log *slog.Logger) *slog.Logger {

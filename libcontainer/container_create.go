@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/runo-project/runo/cgroups"
+	"github.com/runo-project/runo/cgroups/manager"
 	"github.com/runo-project/runo/nsenter"
 	"github.com/runo-project/runo/specconv"
 )
@@ -27,6 +28,8 @@ type CreateOptions struct {
 	Console      *os.File
 	NoPivot      bool
 	NoNewKeyring bool
+	// SystemdCgroup selects the systemd cgroup driver (--systemd-cgroup).
+	SystemdCgroup bool
 	// PreserveFDs passes the caller's fds 3 .. 3+PreserveFDs-1 to the container's process.
 	PreserveFDs           int
 	Stdin, Stdout, Stderr *os.File
@@ -81,15 +84,13 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 	}
 	defer fifo.Close()
 
-	cg, err := cgroups.New(spec.Linux.CgroupsPath, o.ID)
+	cg, err := manager.New(cgroups.Options{Path: spec.Linux.CgroupsPath, ID: o.ID, Systemd: o.SystemdCgroup})
 	if err != nil {
 		return nil, err
 	}
-	if err := cg.Create(); err != nil {
-		return nil, err
-	}
-	undo.add(func() { cg.Destroy() })
-	c.state.Cgroup = cg.Paths()
+	saved := cg.Saved()
+	c.state.Cgroup = &saved
+	undo.add(func() { cg.Destroy() }) // runs after init is killed: a cgroup with processes stays
 
 	proc, sync, err := c.startInit(o, fifo)
 	if err != nil {
@@ -100,7 +101,12 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 		proc.Kill()
 		proc.Wait()
 	})
+	// init waits for its config before doing anything, so it is in its cgroup, under its
+	// limits, before it runs a single step of the container's set-up.
 	if err := cg.Apply(proc.Pid); err != nil {
+		return nil, err
+	}
+	if err := cg.Set(spec.Linux.Resources); err != nil {
 		return nil, err
 	}
 	st, err := readProcStat(proc.Pid)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/cgroups"
 )
 
 // Status of a container, as the runtime-spec and runc name them.
@@ -39,7 +41,7 @@ type savedState struct {
 	Created     time.Time         `json:"created"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
-	Cgroup      map[string]string `json:"cgroupPaths,omitempty"`
+	Cgroup      *cgroups.Saved    `json:"cgroup,omitempty"`
 	// SharedPidNS is set when the container has no pid namespace of its own: its processes do not
 	// die with its init, so kill and delete reach them through the cgroup.
 	SharedPidNS bool `json:"sharedPidNS,omitempty"`
