@@ -73,7 +73,8 @@ func newApp() *cli.App {
 	}
 	app.Commands = []cli.Command{
 		createCommand, startCommand, runCommand, stateCommand, listCommand, killCommand,
-		deleteCommand, specCommand, featuresCommand,
+		deleteCommand, specCommand, featuresCommand, pauseCommand, resumeCommand, psCommand,
+		updateCommand, eventsCommand,
 	}
 	app.Before = setupLogging
 	app.ExitErrHandler = func(*cli.Context, error) {} // main reports errors, once

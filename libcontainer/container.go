@@ -75,13 +75,19 @@ func List(root string, log *slog.Logger) ([]*Container, error) {
 }
 
 // Status derives the container's status from its init process: stopped once the process is gone
-// (or its pid was reused), created while the exec fifo exists, running otherwise.
+// (or its pid was reused), created while the exec fifo exists, paused while its cgroup is
+// frozen, running otherwise.
 func (c *Container) Status() Status {
 	if !c.state.alive() {
 		return Stopped
 	}
 	if _, err := os.Lstat(filepath.Join(c.dir, fifoName)); err == nil {
 		return Created
+	}
+	if cg := c.cgroup(); cg != nil {
+		if frozen, err := cg.Frozen(); err == nil && frozen {
+			return Paused
+		}
 	}
 	return Running
 }

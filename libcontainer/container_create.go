@@ -77,6 +77,7 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 		Annotations: spec.Annotations,
 		Hooks:       spec.Hooks,
 		SharedPidNS: !hasNamespace(spec, specs.PIDNamespace),
+		Resources:   spec.Linux.Resources,
 	}}
 	fifo, err := makeFifo(dir, rootHostID(spec.Linux.UIDMappings, os.Geteuid()), rootHostID(spec.Linux.GIDMappings, os.Getegid()))
 	if err != nil {

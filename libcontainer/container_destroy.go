@@ -28,6 +28,11 @@ func (c *Container) Destroy(force bool) error {
 		if !force {
 			return statusError(fmt.Sprintf("cannot delete container %s that is not stopped: %s", c.id, st))
 		}
+		if st == Paused {
+			// A frozen process dies of SIGKILL only once thawed.
+			unix.Kill(c.state.Pid, unix.SIGKILL)
+			c.cgroup().Thaw()
+		}
 		if err := c.kill(); err != nil {
 			return err
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/cgroups"
 )
 
 // Signal sends sig to the container's init, or with all to every process in its cgroup.
@@ -21,12 +23,26 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	return nil
 }
 
-// signalAll signals every process of the container's cgroup. It also reaches processes left
-// behind by an init that exited, so it works on a stopped container too (as runc's kill --all).
+// signalAll signals every process of the container's cgroup. The cgroup is frozen meanwhile, so
+// that no process can fork a child that escapes the signal (as runc's kill --all). It also
+// reaches processes left behind by an init that exited, so it works on a stopped container.
 func (c *Container) signalAll(sig unix.Signal) error {
 	cg := c.cgroup()
 	if cg == nil {
 		return c.Signal(sig, false)
+	}
+	if sig == unix.SIGKILL {
+		type killer interface{ KillAll() error }
+		if k, ok := cg.(killer); ok && k.KillAll() == nil {
+			return nil // cgroup.kill: the kernel kills the whole group at once
+		}
+	}
+	wasFrozen, _ := cg.Frozen()
+	if !wasFrozen {
+		if err := cg.Freeze(); err != nil && !errors.Is(err, cgroups.ErrNotSupported) {
+			return err
+		}
+		defer cg.Thaw()
 	}
 	pids, err := cg.Pids()
 	if err != nil {

@@ -23,6 +23,7 @@ const (
 	Creating Status = "creating"
 	Created  Status = "created"
 	Running  Status = "running"
+	Paused   Status = "paused"
 	Stopped  Status = "stopped"
 )
 
@@ -42,6 +43,8 @@ type savedState struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
 	Cgroup      *cgroups.Saved    `json:"cgroup,omitempty"`
+	// Resources are the limits in force, updated by Update.
+	Resources *specs.LinuxResources `json:"resources,omitempty"`
 	// SharedPidNS is set when the container has no pid namespace of its own: its processes do not
 	// die with its init, so kill and delete reach them through the cgroup.
 	SharedPidNS bool `json:"sharedPidNS,omitempty"`
