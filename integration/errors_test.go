@@ -226,3 +226,69 @@ func TestLogJSON(t *testing.T) {
 	}
 	e.assertGone(b.id, 0)
 }
+
+// TestLogSuccess checks that --log --log-format json gets no error line from commands
+// that succeed.
+func TestLogSuccess(t *testing.T) {
+	e := newEnv(t)
+	b := e.newBundle("/bin/probe", "exit", "0")
+	logFile := filepath.Join(e.dir, "log.json")
+	for _, args := range [][]string{
+		{"create", "--bundle", b.dir, b.id},
+		{"state", b.id},
+		{"start", b.id},
+		{"list"},
+	} {
+		r := e.runo(append([]string{"--log", logFile, "--log-format", "json"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("runo %s: %v", strings.Join(args, " "), r)
+		}
+		if r.stderr != "" {
+			t.Errorf("runo %s: stderr %q, want nothing", strings.Join(args, " "), r.stderr)
+		}
+	}
+	e.waitStatus(b.id, "stopped")
+	e.mustRuno("--log", logFile, "--log-format", "json", "delete", b.id)
+	data, err := os.ReadFile(logFile)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if line == "" {
+			continue
+		}
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Errorf("log line %q: %v", line, err)
+			continue
+		}
+		if level, _ := entry["level"].(string); level == "error" || level == "fatal" || level == "panic" {
+			t.Errorf("log line %q after commands that succeeded, want no error", line)
+		}
+	}
+}
+
+// TestLogFailureStderr checks that a failing command with --log also writes its error to
+// stderr, once, as one plain line.
+func TestLogFailureStderr(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			e := newEnv(t)
+			b := e.newBundle("nosuch")
+			logFile := filepath.Join(e.dir, "log")
+			r := e.runo("--log", logFile, "--log-format", format, "create", "--bundle", b.dir, b.id)
+			const want = "executable file not found in $PATH"
+			checkFailure(t, r, []string{want})
+			if n := strings.Count(r.stderr, want); n != 1 {
+				t.Errorf("stderr %q has the error %d times, want once", r.stderr, n)
+			}
+			if strings.HasPrefix(strings.TrimSpace(r.stderr), "{") {
+				t.Errorf("stderr %q is a JSON log line, want the plain message", r.stderr)
+			}
+			if data, err := os.ReadFile(logFile); err != nil || !strings.Contains(string(data), "executable file not found") {
+				t.Errorf("log file = %q (%v), want the error in it", data, err)
+			}
+			e.assertGone(b.id, 0)
+		})
+	}
+}

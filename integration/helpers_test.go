@@ -149,37 +149,95 @@ func (e *env) runo(args ...string) result {
 	return e.runoIn(nil, append([]string{"--root", e.root}, args...)...)
 }
 
-// runoIn runs the binary with exactly args, stdin from r (nil: /dev/null). Output goes to
-// files, not pipes: a container started by create or run --detach inherits runo's stdio and
-// outlives it, and a pipe would make us wait for the container.
+// runoIn runs the binary with exactly args, stdin from r (nil: /dev/null).
 func (e *env) runoIn(stdin io.Reader, args ...string) result {
 	e.t.Helper()
+	return e.start(func(cmd *exec.Cmd) { cmd.Stdin = stdin }, args...).wait()
+}
+
+// runoProc is a runo invocation started by startRuno and not yet waited for.
+type runoProc struct {
+	e              *env
+	cmd            *exec.Cmd
+	args           []string
+	ctx            context.Context
+	cancel         context.CancelFunc
+	outDir         string
+	stdout, stderr *os.File
+	waited         bool
+}
+
+// startRuno starts the binary with exactly args (setup, when not nil, changes the command
+// before it starts: stdin, extra files, session) and returns without waiting. A process
+// never waited for is killed at cleanup, before the env's own cleanup.
+func (e *env) startRuno(setup func(*exec.Cmd), args ...string) *runoProc {
+	e.t.Helper()
+	p := e.start(setup, args...)
+	e.t.Cleanup(func() {
+		if !p.waited {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+			p.release()
+		}
+	})
+	return p
+}
+
+// start starts runo for startRuno and runoIn. Output goes to files, not pipes: a container
+// started by create or run --detach inherits runo's stdio and outlives it, and a pipe would
+// make us wait for the container.
+func (e *env) start(setup func(*exec.Cmd), args ...string) *runoProc {
+	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	outDir, err := os.MkdirTemp(e.dir, "out-")
-	if err != nil {
+	p := &runoProc{e: e, args: args, ctx: ctx, cancel: cancel}
+	var err error
+	if p.outDir, err = os.MkdirTemp(e.dir, "out-"); err != nil {
+		cancel()
 		e.t.Fatal(err)
 	}
-	defer os.RemoveAll(outDir)
-	stdout, err := os.Create(filepath.Join(outDir, "stdout"))
-	if err != nil {
+	if p.stdout, err = os.Create(filepath.Join(p.outDir, "stdout")); err != nil {
+		p.release()
 		e.t.Fatal(err)
 	}
-	defer stdout.Close()
-	stderr, err := os.Create(filepath.Join(outDir, "stderr"))
-	if err != nil {
+	if p.stderr, err = os.Create(filepath.Join(p.outDir, "stderr")); err != nil {
+		p.release()
 		e.t.Fatal(err)
 	}
-	defer stderr.Close()
-	cmd := exec.CommandContext(ctx, runoBinary, args...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
-	err = cmd.Run()
+	p.cmd = exec.CommandContext(ctx, runoBinary, args...)
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	if setup != nil {
+		setup(p.cmd)
+	}
+	if err := p.cmd.Start(); err != nil {
+		p.release()
+		e.t.Fatalf("runo %s: %v", strings.Join(args, " "), err)
+	}
+	return p
+}
+
+func (p *runoProc) release() {
+	p.cancel()
+	if p.stdout != nil {
+		p.stdout.Close()
+	}
+	if p.stderr != nil {
+		p.stderr.Close()
+	}
+	os.RemoveAll(p.outDir)
+}
+
+// wait waits for the process (killed commandTimeout after it started) and returns what it did.
+func (p *runoProc) wait() result {
+	p.e.t.Helper()
+	err := p.cmd.Wait()
+	p.waited = true
+	defer p.release()
 	var r result
 	var exitErr *exec.ExitError
 	switch {
-	case ctx.Err() != nil:
+	case p.ctx.Err() != nil:
 		// Not Fatal: cleanup runs runo too, and must go on to its other checks.
-		e.t.Errorf("runo %s: killed after %v", strings.Join(args, " "), commandTimeout)
+		p.e.t.Errorf("runo %s: killed after %v", strings.Join(p.args, " "), commandTimeout)
 		r.code = -1
 	case errors.As(err, &exitErr):
 		r.code = exitErr.ExitCode()
@@ -187,10 +245,10 @@ func (e *env) runoIn(stdin io.Reader, args ...string) result {
 			r.code = 128 + int(ws.Signal())
 		}
 	case err != nil:
-		e.t.Fatalf("runo %s: %v", strings.Join(args, " "), err)
+		p.e.t.Fatalf("runo %s: %v", strings.Join(p.args, " "), err)
 	}
-	out, _ := os.ReadFile(stdout.Name())
-	errOut, _ := os.ReadFile(stderr.Name())
+	out, _ := os.ReadFile(p.stdout.Name())
+	errOut, _ := os.ReadFile(p.stderr.Name())
 	r.stdout, r.stderr = string(out), string(errOut)
 	return r
 }
@@ -584,6 +642,7 @@ type probeFacts struct {
 	UIDMap     string            `json:"uid_map"`
 	GIDMap     string            `json:"gid_map"`
 	Uptime     float64           `json:"uptime"`
+	Keyring    int               `json:"keyring"`
 	Errors     []string          `json:"errors"`
 }
 
@@ -591,9 +650,15 @@ type probeFacts struct {
 // what the probe printed.
 func (b *bundle) runFacts() probeFacts {
 	b.e.t.Helper()
+	return b.runFactsWith()
+}
+
+// runFactsWith is runFacts with flags for `run` (--no-pivot, ...).
+func (b *bundle) runFactsWith(flags ...string) probeFacts {
+	b.e.t.Helper()
 	b.spec.Process.Args = []string{"/bin/probe", "facts"}
 	b.save()
-	r := b.e.runo("run", "--bundle", b.dir, b.id)
+	r := b.e.runo(append(append([]string{"run"}, flags...), "--bundle", b.dir, b.id)...)
 	if r.code != 0 {
 		b.e.t.Fatalf("runo run: %v", r)
 	}

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -105,4 +107,41 @@ func TestHookFailure(t *testing.T) {
 	if got := readOrder(t, logDir); got != "" {
 		t.Errorf("hooks run after the failed one: %q", got)
 	}
+}
+
+// TestHookTimeout checks that a createRuntime hook that runs past its timeout fails create
+// soon after the timeout, is killed, and leaves nothing behind.
+func TestHookTimeout(t *testing.T) {
+	e := newEnv(t)
+	b := e.newBundle("true")
+	logDir := e.hostDir("hooks")
+	timeout := 1
+	b.spec.Hooks = &specs.Hooks{
+		CreateRuntime: []specs.Hook{{
+			Path:    "/usr/bin/busybox",
+			Args:    []string{"sh", "-c", "echo $$ > " + logDir + "/pid; exec sleep 10"},
+			Timeout: &timeout,
+		}},
+	}
+	b.save()
+	start := time.Now()
+	r := e.runo("create", "--bundle", b.dir, b.id)
+	elapsed := time.Since(start)
+	checkFailure(t, r, []string{"hook", "timed out|timeout"})
+	if elapsed > 5*time.Second {
+		t.Errorf("create with a hook timing out after 1s took %v, want less than 5s", elapsed)
+	}
+	e.assertGone(b.id, 0)
+	if r := e.runo("state", b.id); r.code == 0 {
+		t.Errorf("state after the failed create: %v, want failure", r)
+	}
+	data, err := os.ReadFile(filepath.Join(logDir, "pid"))
+	if err != nil {
+		t.Fatalf("the hook did not run: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatalf("hook pid %q: %v", data, err)
+	}
+	waitFor(t, "the timed-out hook to be killed", func() bool { return pidStartTime(pid) == "" })
 }

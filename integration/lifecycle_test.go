@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // sleeper makes a bundle whose container runs `probe sleep /sig`, /sig being a host dir.
@@ -265,4 +267,42 @@ func TestDeleteRunning(t *testing.T) {
 	}
 	e.mustRuno("delete", "--force", b.id)
 	e.assertGone(b.id, pid)
+}
+
+// TestStateAfterOutsideKill checks a container whose process was killed behind runo's
+// back: state says stopped with pid 0, and a plain delete removes it and its cgroup.
+func TestStateAfterOutsideKill(t *testing.T) {
+	e := newEnv(t)
+	b, sig := e.sleeper()
+	e.mustRuno("run", "--detach", "--bundle", b.dir, b.id)
+	waitFile(t, filepath.Join(sig, "ready"))
+	pid := e.state(b.id).Pid
+	if err := unix.Kill(pid, unix.SIGKILL); err != nil {
+		t.Fatalf("kill -9 %d: %v", pid, err)
+	}
+	s := e.waitStatus(b.id, "stopped")
+	if got, want := s.Pid, 0; got != want {
+		t.Errorf("state pid of the stopped container = %d, want %d", got, want)
+	}
+	if got, want := s.ID, b.id; got != want {
+		t.Errorf("state id = %q, want %q", got, want)
+	}
+	e.mustRuno("delete", b.id)
+	e.assertGone(b.id, pid)
+}
+
+// TestListEmpty checks list on a root with no containers, as runc prints it.
+func TestListEmpty(t *testing.T) {
+	e := newEnv(t)
+	if got, want := e.mustRuno("list", "--format", "json").stdout, "null\n"; got != want {
+		t.Errorf("list --format json = %q, want %q", got, want)
+	}
+	r := e.mustRuno("list")
+	lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
+	if len(lines) != 1 || strings.Join(strings.Fields(lines[0]), " ") != "ID PID STATUS BUNDLE CREATED OWNER" {
+		t.Errorf("list = %q, want just the header", r.stdout)
+	}
+	if got := e.mustRuno("list", "-q").stdout; got != "" {
+		t.Errorf("list -q = %q, want nothing", got)
+	}
 }

@@ -140,3 +140,109 @@ func hostUptime(t *testing.T) float64 {
 	}
 	return up
 }
+
+// TestNamespacesJoinUser checks containers that join another's user namespace by path,
+// with its network, ipc and uts namespaces: B with new pid and mount namespaces of its
+// own, C with A's pid namespace too.
+func TestNamespacesJoinUser(t *testing.T) {
+	t.Skip("runo bug: a joined user namespace is refused with uidMappings (\"mappings are set but no new user namespace is configured\") and without them init dies after create (exec.fifo owned by unmapped host root)")
+	if _, err := os.Stat("/proc/self/ns/user"); err != nil {
+		t.Skip("requires user namespaces")
+	}
+	e := newEnv(t)
+	a, sig := e.sleeper()
+	a.spec.Hostname = "runo-it-a"
+	a.spec.Linux.Namespaces = append(a.spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+	a.spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	a.spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	// The rootfs belongs to the host's root, unmapped in the container: it is only read,
+	// and the mount point of /sig has to be there already.
+	a.spec.Root.Readonly = true
+	a.save()
+	if err := os.Mkdir(filepath.Join(a.rootfs(), "sig"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRuno("run", "--detach", "--bundle", a.dir, a.id)
+	waitFile(t, filepath.Join(sig, "ready"))
+	pidA := e.state(a.id).Pid
+	nsA := func(kind string) string {
+		t.Helper()
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pidA, kind))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return link
+	}
+
+	for _, c := range []struct {
+		name   string
+		joined map[specs.LinuxNamespaceType]string
+		own    []string // namespaces that must differ from A's
+	}{
+		{
+			name: "own pid",
+			joined: map[specs.LinuxNamespaceType]string{
+				specs.UserNamespace:    "user",
+				specs.NetworkNamespace: "net",
+				specs.IPCNamespace:     "ipc",
+				specs.UTSNamespace:     "uts",
+			},
+			own: []string{"pid", "mnt"},
+		},
+		{
+			name: "joined pid",
+			joined: map[specs.LinuxNamespaceType]string{
+				specs.UserNamespace:    "user",
+				specs.NetworkNamespace: "net",
+				specs.IPCNamespace:     "ipc",
+				specs.UTSNamespace:     "uts",
+				specs.PIDNamespace:     "pid",
+			},
+			own: []string{"mnt"},
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			b := e.newBundle()
+			b.spec.Hostname = ""
+			b.spec.Root.Readonly = true
+			b.spec.Linux.Namespaces = append(b.spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+			// A's mappings, as engines pass them (runc 1.1 requires them).
+			b.spec.Linux.UIDMappings = a.spec.Linux.UIDMappings
+			b.spec.Linux.GIDMappings = a.spec.Linux.GIDMappings
+			for i, ns := range b.spec.Linux.Namespaces {
+				if kind, ok := c.joined[ns.Type]; ok {
+					b.spec.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/%s", pidA, kind)
+				}
+			}
+			f := b.runFacts()
+			for _, kind := range c.joined {
+				if got, want := f.Namespaces[kind], nsA(kind); got != want {
+					t.Errorf("%s namespace = %q, want A's %q", kind, got, want)
+				}
+			}
+			for _, kind := range c.own {
+				if got, a := f.Namespaces[kind], nsA(kind); got == "" || got == a {
+					t.Errorf("%s namespace = %q, A's is %q; want a new one", kind, got, a)
+				}
+			}
+			if got, want := strings.Fields(f.UIDMap), "0 100000 65536"; strings.Join(got, " ") != want {
+				t.Errorf("uid_map = %q, want %q", f.UIDMap, want)
+			}
+			if got, want := strings.Fields(f.GIDMap), "0 100000 65536"; strings.Join(got, " ") != want {
+				t.Errorf("gid_map = %q, want %q", f.GIDMap, want)
+			}
+			if got, want := f.Hostname, "runo-it-a"; got != want {
+				t.Errorf("hostname = %q, want A's %q", got, want)
+			}
+			if got, want := f.UID, 0; got != want {
+				t.Errorf("uid in the container = %d, want %d", got, want)
+			}
+			if inAPid := c.joined[specs.PIDNamespace] != ""; inAPid == (f.Pid == 1) {
+				t.Errorf("probe pid = %d in %s pid namespace", f.Pid, map[bool]string{true: "A's", false: "its own"}[inAPid])
+			}
+		})
+	}
+	e.mustRuno("kill", a.id, "KILL")
+	e.waitStatus(a.id, "stopped")
+}

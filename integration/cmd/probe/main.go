@@ -76,7 +76,10 @@ type Facts struct {
 	UIDMap      string            `json:"uid_map"`
 	GIDMap      string            `json:"gid_map"`
 	Uptime      float64           `json:"uptime"` // first field of /proc/uptime
-	Errors      []string          `json:"errors,omitempty"`
+	// Keyring is the serial of the session keyring (KEYCTL_GET_KEYRING_ID without create:
+	// the user session keyring when the process has none of its own).
+	Keyring int      `json:"keyring"`
+	Errors  []string `json:"errors,omitempty"`
 }
 
 type Rlimit struct {
@@ -158,6 +161,8 @@ func gatherFacts() Facts {
 	uidMap, _ := os.ReadFile("/proc/self/uid_map")
 	gidMap, _ := os.ReadFile("/proc/self/gid_map")
 	f.UIDMap, f.GIDMap = string(uidMap), string(gidMap)
+	f.Keyring, err = unix.KeyctlGetKeyringID(unix.KEY_SPEC_SESSION_KEYRING, false)
+	note(err)
 	uptime, err := os.ReadFile("/proc/uptime")
 	note(err)
 	if fields := strings.Fields(string(uptime)); len(fields) > 0 {
