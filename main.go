@@ -74,7 +74,7 @@ func newApp() *cli.App {
 	app.Commands = []cli.Command{
 		createCommand, startCommand, runCommand, stateCommand, listCommand, killCommand,
 		deleteCommand, specCommand, featuresCommand, pauseCommand, resumeCommand, psCommand,
-		updateCommand, eventsCommand,
+		updateCommand, eventsCommand, execCommand,
 	}
 	app.Before = setupLogging
 	app.ExitErrHandler = func(*cli.Context, error) {} // main reports errors, once

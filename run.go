@@ -61,21 +61,38 @@ var runCommand = cli.Command{
 	},
 }
 
-// runForeground starts the container, forwards signals to its init until it exits, and
-// returns its exit status as a shell would: the code, or 128 + the signal number.
+// runForeground starts the container and waits for its init (see waitForeground).
 func runForeground(c *libcontainer.Container, tty *ptyRelay) (int, error) {
-	signals := make(chan os.Signal, 32)
-	signal.Notify(signals)
-	defer signal.Stop(signals)
 	if tty != nil {
 		if err := tty.attach(); err != nil {
 			return 0, err
 		}
 	}
+	// Signals that arrive during start are queued and forwarded once the process runs.
+	signals := make(chan os.Signal, 32)
+	signal.Notify(signals)
 	if err := c.Start(); err != nil {
+		signal.Stop(signals)
 		return 0, err
 	}
-	proc := c.InitProcess()
+	return forwardUntilExit(c.InitProcess(), tty, signals)
+}
+
+// waitForeground relays tty and signals to proc until it exits, and returns its exit status
+// as a shell would: the code, or 128 + the signal number.
+func waitForeground(proc *os.Process, tty *ptyRelay) (int, error) {
+	if tty != nil {
+		if err := tty.attach(); err != nil {
+			return 0, err
+		}
+	}
+	signals := make(chan os.Signal, 32)
+	signal.Notify(signals)
+	return forwardUntilExit(proc, tty, signals)
+}
+
+func forwardUntilExit(proc *os.Process, tty *ptyRelay, signals chan os.Signal) (int, error) {
+	defer signal.Stop(signals)
 	exited := make(chan *os.ProcessState, 1)
 	go func() {
 		ps, _ := proc.Wait()

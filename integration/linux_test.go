@@ -9,7 +9,6 @@ import (
 // TestSysctl checks linux.sysctl: the values are set in the container's network
 // namespace, as seen through /proc/sys, and the host's stay as they were.
 func TestSysctl(t *testing.T) {
-	t.Skip("runo bug: linux.sysctl is written after readonlyPaths made /proc/sys read-only (EROFS with the default spec)")
 	e := newEnv(t)
 	hostForward := readHost(t, "/proc/sys/net/ipv4/ip_forward")
 	hostPing := readHost(t, "/proc/sys/net/ipv4/ping_group_range")

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -78,8 +79,11 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 		Hooks:       spec.Hooks,
 		SharedPidNS: !hasNamespace(spec, specs.PIDNamespace),
 		Resources:   spec.Linux.Resources,
+		Process:     spec.Process,
+		Namespaces:  spec.Linux.Namespaces,
 	}}
-	fifo, err := makeFifo(dir, rootHostID(spec.Linux.UIDMappings, os.Geteuid()), rootHostID(spec.Linux.GIDMappings, os.Getegid()))
+	uid, gid := containerRoot(spec)
+	fifo, err := makeFifo(dir, uid, gid)
 	if err != nil {
 		return nil, err
 	}
@@ -226,15 +230,47 @@ func makeFifo(dir string, uid, gid int) (*os.File, error) {
 	return os.NewFile(uintptr(fd), path), nil
 }
 
-// rootHostID returns the host id that a user namespace's mappings give to id 0, or own
-// without mappings.
-func rootHostID(mappings []specs.LinuxIDMapping, own int) int {
-	for _, m := range mappings {
-		if m.ContainerID == 0 {
-			return int(m.HostID)
+// containerRoot returns the host uid and gid of the container's root: init runs as that user
+// until it execs. They come from the spec's mappings, or, for a joined user namespace given as
+// /proc/<pid>/ns/user without them, from that process's maps; else they are runo's own.
+func containerRoot(s *specs.Spec) (int, int) {
+	uid, gid := os.Geteuid(), os.Getegid()
+	uidMap, gidMap := s.Linux.UIDMappings, s.Linux.GIDMappings
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type != specs.UserNamespace || ns.Path == "" || len(uidMap) > 0 {
+			continue
+		}
+		if dir, ok := strings.CutSuffix(ns.Path, "/ns/user"); ok && strings.HasPrefix(dir, "/proc/") {
+			uidMap, gidMap = readIDMap(dir+"/uid_map"), readIDMap(dir+"/gid_map")
 		}
 	}
-	return own
+	for _, m := range uidMap {
+		if m.ContainerID == 0 {
+			uid = int(m.HostID)
+		}
+	}
+	for _, m := range gidMap {
+		if m.ContainerID == 0 {
+			gid = int(m.HostID)
+		}
+	}
+	return uid, gid
+}
+
+// readIDMap parses a /proc/<pid>/uid_map or gid_map file; unreadable files give no mappings.
+func readIDMap(path string) []specs.LinuxIDMapping {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []specs.LinuxIDMapping
+	for _, line := range strings.Split(string(data), "\n") {
+		var m specs.LinuxIDMapping
+		if _, err := fmt.Sscan(line, &m.ContainerID, &m.HostID, &m.Size); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // namespacesForStart drops a new cgroup namespace: init unshares it itself once the parent has

@@ -41,21 +41,23 @@ func (c *Container) Start() error {
 // closes with that execve (close-on-exec). If init fails instead, it writes its error into
 // the fifo before it exits. So: one byte, then end of file, means the process runs.
 func (c *Container) releaseInit() error {
-	path := filepath.Join(c.dir, fifoName)
-	// Non-blocking, so that opening cannot hang on an init that died; a pidfd tells us that.
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
-	}
-	defer unix.Close(fd)
+	// Pin init with a pidfd and check it is still ours before opening the fifo: the open
+	// releases init, and a short-lived process may be gone right after.
 	pidfd, err := unix.PidfdOpen(c.state.Pid, 0)
 	if err != nil {
 		return fmt.Errorf("open pidfd of init %d: %w", c.state.Pid, err)
 	}
 	defer unix.Close(pidfd)
-	if !c.state.alive() { // the pid may have been reused between Status and PidfdOpen
+	if !c.state.alive() {
 		return statusError("cannot start a container that has stopped")
 	}
+	path := filepath.Join(c.dir, fifoName)
+	// Non-blocking, so that opening cannot hang on an init that died; the pidfd tells us that.
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer unix.Close(fd)
 	out, err := readFifo(fd, pidfd)
 	if err != nil {
 		return err

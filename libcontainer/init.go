@@ -28,6 +28,8 @@ type initConfig struct {
 	NoNewKeyring bool         `json:"noNewKeyring,omitempty"`
 	PreserveFDs  int          `json:"preserveFds,omitempty"`
 	State        *specs.State `json:"state"`
+	// Exec is set for a process that `runo exec` adds to a running container.
+	Exec bool `json:"exec,omitempty"`
 }
 
 // initProcess is the state of `runo init` while it builds the container.
@@ -37,6 +39,7 @@ type initProcess struct {
 	sync    *syncConn
 	fifo    int // O_PATH fd of exec.fifo
 	console *os.File
+	rootfs  *rootfs.Config // Prepare resolves paths in it that Enter and Finalize use
 	// execPath is the container's executable, looked up while the parent still listened.
 	execPath string
 }
@@ -54,19 +57,21 @@ func Init() error {
 		return err
 	}
 	syncFile := os.NewFile(uintptr(syncFD), "sync")
-	p := &initProcess{sync: newSyncConn(syncFile)}
-	if p.fifo, err = fdFromEnv(envFifoFD); err != nil {
-		return err
-	}
+	p := &initProcess{sync: newSyncConn(syncFile), fifo: -1}
 	if fd, err := fdFromEnv(envConsoleFD); err == nil {
 		p.console = os.NewFile(uintptr(fd), "console-socket")
 	}
-	os.Clearenv()
-
 	if err := p.sync.recv(&p.cfg); err != nil {
 		return err
 	}
 	p.spec = p.cfg.Spec
+	if p.cfg.Exec {
+		return p.runExec()
+	}
+	if p.fifo, err = fdFromEnv(envFifoFD); err != nil {
+		return err
+	}
+	os.Clearenv()
 	if err := p.create(); err != nil {
 		p.sync.sendError(err)
 		return err
@@ -85,6 +90,22 @@ func Init() error {
 	return err
 }
 
+// runExec prepares a process that `runo exec` adds to a running container: it is already in
+// the container's namespaces and cgroup, so only the process's own settings remain.
+func (p *initProcess) runExec() error {
+	os.Clearenv()
+	// The sync socket is close-on-exec: the parent reads an error, or end of file once the
+	// execve has succeeded.
+	steps := []func() error{p.setupConsole, p.applyLimits, p.prepareExec, p.exec}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			p.sync.sendError(err)
+			return err
+		}
+	}
+	return nil
+}
+
 // create runs the steps that happen before `runo create` returns, in order.
 func (p *initProcess) create() error {
 	steps := []struct {
@@ -98,6 +119,7 @@ func (p *initProcess) create() error {
 		{"run hooks", p.syncHooks},
 		{"enter rootfs", p.enterRootfs},
 		{"apply sysctl", p.applySysctl},
+		{"finalize rootfs", p.finalizeRootfs},
 		{"set up console", p.setupConsole},
 		{"apply process limits", p.applyLimits},
 		{"join session keyring", p.joinKeyring},
@@ -145,10 +167,13 @@ func (p *initProcess) prepareRootfs() error {
 	if err := os.Chdir(p.cfg.Bundle); err != nil {
 		return fmt.Errorf("chdir to bundle: %w", err)
 	}
-	return rootfs.Prepare(p.rootfsConfig())
+	p.rootfs = p.rootfsConfig()
+	return rootfs.Prepare(p.rootfs)
 }
 
-func (p *initProcess) enterRootfs() error { return rootfs.Enter(p.rootfsConfig()) }
+func (p *initProcess) enterRootfs() error { return rootfs.Enter(p.rootfs) }
+
+func (p *initProcess) finalizeRootfs() error { return rootfs.Finalize(p.rootfs) }
 
 // syncHooks lets the parent run prestart and createRuntime hooks, then runs createContainer
 // hooks here, in the container's namespaces but before pivot_root.

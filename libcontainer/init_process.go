@@ -94,8 +94,10 @@ func (p *initProcess) setupConsole() error {
 		return fmt.Errorf("open %s: %w", slavePath, err)
 	}
 	defer unix.Close(slave)
-	if err := rootfs.MountConsole(slavePath); err != nil {
-		return err
+	if !p.cfg.Exec { // an exec'd process shares the container's /dev/console
+		if err := rootfs.MountConsole(slavePath); err != nil {
+			return err
+		}
 	}
 	for fd := 0; fd < 3; fd++ {
 		if err := unix.Dup3(slave, fd, 0); err != nil {

@@ -43,6 +43,10 @@ type savedState struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
 	Cgroup      *cgroups.Saved    `json:"cgroup,omitempty"`
+	// Process is the container's process: `exec` starts from it when no process is given.
+	Process *specs.Process `json:"process,omitempty"`
+	// Namespaces are the container's namespaces, which `exec` joins.
+	Namespaces []specs.LinuxNamespace `json:"namespaces,omitempty"`
 	// Resources are the limits in force, updated by Update.
 	Resources *specs.LinuxResources `json:"resources,omitempty"`
 	// SharedPidNS is set when the container has no pid namespace of its own: its processes do not

@@ -84,3 +84,20 @@ func (s *syncConn) expect(want string) error {
 		return fmt.Errorf("sync socket: got message %q, want %q", m.Type, want)
 	}
 }
+
+// expectEOF waits for the other end to close the socket (init's execve closes it) and returns
+// the error init sent instead, if any.
+func (s *syncConn) expectEOF() error {
+	var m syncMsg
+	err := s.recv(&m)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return nil
+	case err != nil:
+		return err
+	case m.Type == msgError:
+		return &InitError{Message: m.Message, Errno: syscall.Errno(m.Errno)}
+	default:
+		return fmt.Errorf("sync socket: got message %q, want end of file", m.Type)
+	}
+}

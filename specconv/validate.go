@@ -109,12 +109,13 @@ func validateNamespaces(s *specs.Spec) error {
 	if !seen[specs.MountNamespace] {
 		return invalid("linux.namespaces", "a mount namespace is required")
 	}
-	newUser := hasNew(s, specs.UserNamespace)
-	if newUser && (len(s.Linux.UIDMappings) == 0 || len(s.Linux.GIDMappings) == 0) {
+	if hasNew(s, specs.UserNamespace) && (len(s.Linux.UIDMappings) == 0 || len(s.Linux.GIDMappings) == 0) {
 		return invalid("linux.uidMappings", "a new user namespace needs uidMappings and gidMappings")
 	}
-	if !newUser && (len(s.Linux.UIDMappings) != 0 || len(s.Linux.GIDMappings) != 0) {
-		return invalid("linux.uidMappings", "mappings are set but no new user namespace is configured")
+	// With a joined user namespace the mappings describe it (engines pass them, runc wants
+	// them); without a user namespace they mean nothing.
+	if !seen[specs.UserNamespace] && (len(s.Linux.UIDMappings) != 0 || len(s.Linux.GIDMappings) != 0) {
+		return invalid("linux.uidMappings", "mappings are set but no user namespace is configured")
 	}
 	if (s.Hostname != "" || s.Domainname != "") && !seen[specs.UTSNamespace] {
 		return invalid("hostname", "cannot be set without a UTS namespace")

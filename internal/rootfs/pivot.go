@@ -9,9 +9,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Enter makes the rootfs the container's "/" and applies what must be done
-// from inside: read-only mounts deferred by Prepare, linux.readonlyPaths,
-// linux.maskedPaths, root.readonly. It leaves the cwd at "/".
+// Enter makes the rootfs the container's "/". Finalize then applies what must
+// be done from inside; between the two, the container's /proc is still
+// writable (runc writes linux.sysctl there).
 //
 // Preconditions: the calling goroutine is locked to its OS thread; Prepare
 // succeeded on c.
@@ -30,6 +30,19 @@ func Enter(c *Config) error {
 	if err != nil {
 		return err
 	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("chdir /: %w", err)
+	}
+	return nil
+}
+
+// Finalize applies, after Enter: read-only mounts deferred by Prepare,
+// linux.readonlyPaths, linux.maskedPaths, root.readonly. It leaves the cwd
+// at "/".
+//
+// Preconditions: the calling goroutine is locked to its OS thread; Enter
+// succeeded on c.
+func Finalize(c *Config) error {
 	if err := finalizeReadonly(c); err != nil {
 		return err
 	}

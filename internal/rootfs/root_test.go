@@ -215,6 +215,10 @@ func testInit(casePath string) int {
 		fmt.Fprintf(os.Stderr, "Enter: %v\n", err)
 		return 1
 	}
+	if err := Finalize(&tc.Config); err != nil {
+		fmt.Fprintf(os.Stderr, "Finalize: %v\n", err)
+		return 1
+	}
 	failed := 0
 	for _, name := range tc.Checks {
 		check, ok := initChecks[name]

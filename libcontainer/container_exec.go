@@ -1,0 +1,165 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/cgroups"
+	"github.com/runo-project/runo/cgroups/manager"
+	"github.com/runo-project/runo/nsenter"
+)
+
+// ExecOptions describe a process to add to a running container.
+type ExecOptions struct {
+	Process *specs.Process
+	// Console receives the pty master when Process.Terminal is set (--console-socket).
+	Console *os.File
+	// PreserveFDs passes the caller's fds 3 .. 3+PreserveFDs-1 to the process.
+	PreserveFDs           int
+	Stdin, Stdout, Stderr *os.File
+	// SubCgroup places the process in a sub-cgroup of the container's (--cgroup), created if
+	// missing.
+	SubCgroup string
+}
+
+// DefaultProcess returns the container's own process, the template `exec` starts from.
+func (c *Container) DefaultProcess() *specs.Process {
+	if c.state.Process == nil {
+		return &specs.Process{Cwd: "/"}
+	}
+	p := *c.state.Process
+	p.Args = nil
+	p.Terminal = false
+	p.ConsoleSize = nil
+	return &p
+}
+
+// Exec starts a process in the container's namespaces and cgroup and returns it, running. The
+// process is a child of the caller.
+func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
+	switch c.Status() {
+	case Created, Running:
+	case Paused:
+		return nil, statusError("cannot exec in a paused container")
+	default:
+		return nil, statusError("cannot exec in a stopped container")
+	}
+	proc := o.Process
+	if proc == nil || len(proc.Args) == 0 {
+		return nil, errors.New("process.args: must not be empty")
+	}
+	if proc.Terminal && o.Console == nil {
+		return nil, errors.New("process.terminal is true but no console socket was given")
+	}
+	cg, err := c.execCgroup(o.SubCgroup)
+	if err != nil {
+		return nil, err
+	}
+	p, sync, err := c.startExecInit(o)
+	if err != nil {
+		return nil, err
+	}
+	defer sync.Close()
+	fail := func(err error) (*os.Process, error) {
+		p.Kill()
+		p.Wait()
+		return nil, err
+	}
+	if !c.state.alive() { // the pid we joined by may have been reused meanwhile
+		return fail(statusError("cannot exec in a stopped container"))
+	}
+	if cg != nil {
+		if err := cg.Apply(p.Pid); err != nil {
+			return fail(err)
+		}
+	}
+	s := newSyncConn(sync)
+	cfg := &initConfig{
+		Spec:        &specs.Spec{Process: proc, Linux: &specs.Linux{}},
+		PreserveFDs: o.PreserveFDs,
+		State:       c.ociState(Running),
+		Exec:        true,
+	}
+	if err := s.send(cfg); err != nil {
+		return fail(err)
+	}
+	if err := s.expectEOF(); err != nil {
+		return fail(fmt.Errorf("unable to start container process: %w", err))
+	}
+	return p, nil
+}
+
+// execCgroup returns the cgroup to put an exec'd process in: the container's, or a sub-cgroup.
+func (c *Container) execCgroup(sub string) (cgroups.Manager, error) {
+	if c.state.Cgroup == nil {
+		return nil, nil
+	}
+	saved := *c.state.Cgroup
+	if sub != "" {
+		if filepath.IsAbs(sub) || strings.HasPrefix(filepath.Clean(sub), "..") {
+			return nil, fmt.Errorf("--cgroup %q: must be a relative path inside the container's cgroup", sub)
+		}
+		paths := make(map[string]string, len(saved.Paths))
+		for k, dir := range saved.Paths {
+			paths[k] = filepath.Join(dir, sub)
+		}
+		saved.Paths = paths
+	}
+	return manager.Load(saved)
+}
+
+// startExecInit starts `runo init` in every namespace of the container's init.
+func (c *Container) startExecInit(o ExecOptions) (*os.Process, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create sync socket: %w", err)
+	}
+	parent := os.NewFile(uintptr(fds[0]), "sync-parent")
+	child := os.NewFile(uintptr(fds[1]), "sync-child")
+	defer child.Close()
+
+	var extra []*os.File
+	for fd := 3; fd < 3+o.PreserveFDs; fd++ {
+		extra = append(extra, os.NewFile(uintptr(fd), "preserved-"+strconv.Itoa(fd)))
+	}
+	env := []string{envSyncFD + "=" + strconv.Itoa(3+len(extra))}
+	extra = append(extra, child)
+	if o.Console != nil {
+		env = append(env, envConsoleFD+"="+strconv.Itoa(3+len(extra)))
+		extra = append(extra, o.Console)
+	}
+	var joins []specs.LinuxNamespace
+	for _, ns := range c.state.Namespaces {
+		name, err := nsenter.ProcName(ns.Type)
+		if err != nil {
+			parent.Close()
+			return nil, nil, err
+		}
+		joins = append(joins, specs.LinuxNamespace{
+			Type: ns.Type,
+			Path: "/proc/" + strconv.Itoa(c.state.Pid) + "/ns/" + name,
+		})
+	}
+	proc, err := nsenter.Start(&nsenter.Config{
+		Path:       "/proc/self/exe",
+		Args:       []string{"runo", "init"},
+		Env:        env,
+		Stdin:      o.Stdin,
+		Stdout:     o.Stdout,
+		Stderr:     o.Stderr,
+		ExtraFiles: extra,
+		Namespaces: joins,
+	})
+	if err != nil {
+		parent.Close()
+		return nil, nil, fmt.Errorf("start exec init: %w", err)
+	}
+	return proc, parent, nil
+}
