@@ -40,7 +40,7 @@ integration: runo probe
 	RUNO_BINARY=$(CURDIR)/runo RUNO_PROBE=$(CURDIR)/integration/probe.bin \
 		$(GO) test -count=1 -timeout 15m ./integration/...
 
-test: deps unit roottests integration
+test: deps unit roottests integration vm-lanes
 
 conformance: deps runo
 	tools/conformance/run.sh $(CURDIR)/runo
@@ -54,3 +54,18 @@ install: runo
 
 clean:
 	rm -f runo integration/probe.bin
+
+# --- VM lanes ---
+# The integration suite inside qemu VMs (software emulation, no KVM), on cgroup setups this host
+# does not have: pure cgroup v2 (vm-cgroup2) and systemd as PID 1 (vm-systemd). Root only;
+# kernels and images are cached in $RUNO_VM_CACHE (default ~/.cache/runo-vm). hack/vm/README.md
+# says more. vm-lanes runs every lane even when one fails, and fails if any did.
+.PHONY: vm-lanes vm-cgroup2
+vm-lanes: runo probe
+	@rc=0; \
+	GO=$(GO) hack/vm/cgroup2.sh || rc=1; \
+	exit $$rc
+
+vm-cgroup2: runo probe
+	GO=$(GO) hack/vm/cgroup2.sh
+# --- end VM lanes ---
