@@ -104,32 +104,119 @@ func mkdirCpuset(dir string) error {
 	return nil
 }
 
-// Set implements cgroups.Manager.
+// Set implements cgroups.Manager. Controllers are written in runc's order; a resource that
+// asks something of a controller the host has not mounted is an error naming the resource.
 func (m *Manager) Set(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
 	}
-	return nil // resources are written by the controllers of issue 3
+	for _, c := range m.setters(r) {
+		if !c.wanted {
+			continue
+		}
+		dir := m.dir(c.ctrl)
+		if dir == "" && c.ctrl != "" {
+			return fmt.Errorf("set %s: the %s cgroup controller is not mounted: %w", c.field, c.ctrl, cgroups.ErrNotSupported)
+		}
+		if err := c.set(dir); err != nil {
+			return fmt.Errorf("set %s: %w", c.field, err)
+		}
+	}
+	return nil
+}
+
+// setter writes one part of the resources to one controller's directory.
+type setter struct {
+	field  string // the spec's name for the part, for errors
+	ctrl   string // the v1 controller; "" when set finds its own directory
+	wanted bool   // whether r asks anything of it
+	set    func(dir string) error
+}
+
+func (m *Manager) setters(r *specs.LinuxResources) []setter {
+	cpu := r.CPU
+	if cpu == nil {
+		cpu = &specs.LinuxCPU{}
+	}
+	net := r.Network
+	if net == nil {
+		net = &specs.LinuxNetwork{}
+	}
+	return []setter{
+		{"linux.resources.cpu.cpus/mems", "cpuset", cpu.Cpus != "" || cpu.Mems != "",
+			func(d string) error { return setCpuset(d, cpu.Cpus, cpu.Mems) }},
+		{"linux.resources.devices", "devices", len(r.Devices) > 0,
+			func(d string) error { return setDevices(d, r.Devices) }},
+		{"linux.resources.memory", "memory", memoryWanted(r.Memory),
+			func(d string) error { return setMemory(d, r.Memory) }},
+		{"linux.resources.cpu", "cpu", cpuWanted(r.CPU),
+			func(d string) error { return setCPU(d, r.CPU) }},
+		{"linux.resources.pids", "pids", r.Pids != nil && r.Pids.Limit != nil,
+			func(d string) error { return setPids(d, *r.Pids.Limit) }},
+		{"linux.resources.blockIO", "blkio", blkioWanted(r.BlockIO),
+			func(d string) error { return setBlkio(d, r.BlockIO) }},
+		{"linux.resources.hugepageLimits", "", len(r.HugepageLimits) > 0,
+			func(string) error { return m.setHugetlb(r.HugepageLimits) }},
+		{"linux.resources.network.classID", "net_cls", net.ClassID != nil && *net.ClassID != 0,
+			func(d string) error { return setNetCls(d, *net.ClassID) }},
+		{"linux.resources.network.priorities", "net_prio", len(net.Priorities) > 0,
+			func(d string) error { return setNetPrio(d, net.Priorities) }},
+		{"linux.resources.rdma", "rdma", len(r.Rdma) > 0,
+			func(d string) error { return setRdma(d, r.Rdma) }},
+		{"linux.resources.unified", "", len(r.Unified) > 0,
+			func(string) error { return setUnified(m.dirs[""], r.Unified) }},
+	}
+}
+
+// setHugetlb writes huge page limits to the v1 hugetlb hierarchy or, on a hybrid host that
+// binds hugetlb to cgroup2, to the container's cgroup2 directory.
+func (m *Manager) setHugetlb(limits []specs.LinuxHugepageLimit) error {
+	if dir := m.dir("hugetlb"); dir != "" {
+		return setHugetlb(dir, limits)
+	}
+	sizes, err := hugePageSizes()
+	if err != nil {
+		return err
+	}
+	if dir := m.dirs[""]; hasHugetlbV2(dir, sizes) {
+		return setHugetlbV2(dir, limits)
+	}
+	return fmt.Errorf("no cgroup hierarchy of the container has the hugetlb controller: %w", cgroups.ErrNotSupported)
+}
+
+// dir returns the container's directory in the v1 hierarchy that holds controller ("cpu" is
+// found in a "cpu,cpuacct" hierarchy), or "" when no mounted hierarchy does.
+func (m *Manager) dir(controller string) string {
+	for key, d := range m.dirs {
+		if key != "" && hasController(key, controller) {
+			return d
+		}
+	}
+	return ""
 }
 
 // Freeze implements cgroups.Manager.
-func (m *Manager) Freeze() error { return m.setFreezer("FROZEN") }
+func (m *Manager) Freeze() error {
+	dir := m.dir("freezer")
+	if dir == "" {
+		return fmt.Errorf("freeze: freezer controller: %w", cgroups.ErrNotSupported)
+	}
+	return freeze(dir)
+}
 
 // Thaw implements cgroups.Manager.
-func (m *Manager) Thaw() error { return m.setFreezer("THAWED") }
-
-func (m *Manager) setFreezer(state string) error {
-	dir, ok := m.dirs["freezer"]
-	if !ok {
-		return fmt.Errorf("freezer: %w", cgroups.ErrNotSupported)
+func (m *Manager) Thaw() error {
+	dir := m.dir("freezer")
+	if dir == "" {
+		return fmt.Errorf("thaw: freezer controller: %w", cgroups.ErrNotSupported)
 	}
-	return cgroups.WriteFile(dir, "freezer.state", state)
+	return cgroups.WriteFile(dir, "freezer.state", "THAWED")
 }
 
 // Frozen implements cgroups.Manager.
 func (m *Manager) Frozen() (bool, error) {
-	dir, ok := m.dirs["freezer"]
-	if !ok {
+	dir := m.dir("freezer")
+	if dir == "" {
 		return false, nil
 	}
 	state, err := cgroups.ReadFile(dir, "freezer.state")
@@ -152,9 +239,47 @@ func (m *Manager) Pids() ([]int, error) {
 	return nil, cgroups.ErrNoHierarchy
 }
 
-// Stats implements cgroups.Manager.
+// Stats implements cgroups.Manager: the counters of every mounted controller, as runc's
+// `events --stats` reports them.
 func (m *Manager) Stats() (*cgroups.Stats, error) {
-	return &cgroups.Stats{}, nil
+	s := &cgroups.Stats{Hugetlb: map[string]cgroups.Hugetlb{}}
+	s.Memory.Raw = map[string]uint64{}
+	for _, c := range []struct {
+		ctrl string
+		get  func(dir string, s *cgroups.Stats) error
+	}{
+		{"cpuset", cpusetStats},
+		{"memory", memoryStats},
+		{"cpu", cpuStats},
+		{"cpuacct", cpuacctStats},
+		{"pids", pidsStats},
+		{"blkio", blkioStats},
+	} {
+		if dir := m.dir(c.ctrl); dir != "" {
+			if err := c.get(dir, s); err != nil {
+				return nil, fmt.Errorf("%s stats: %w", c.ctrl, err)
+			}
+		}
+	}
+	if err := m.hugetlbStats(s); err != nil {
+		return nil, fmt.Errorf("hugetlb stats: %w", err)
+	}
+	return s, nil
+}
+
+// hugetlbStats reads the huge page counters from whichever hierarchy has the controller.
+func (m *Manager) hugetlbStats(s *cgroups.Stats) error {
+	sizes, err := hugePageSizes()
+	if err != nil || len(sizes) == 0 {
+		return err
+	}
+	if dir := m.dir("hugetlb"); dir != "" {
+		return hugetlbStats(dir, sizes, s)
+	}
+	if dir := m.dirs[""]; hasHugetlbV2(dir, sizes) {
+		return hugetlbStatsV2(dir, sizes, s)
+	}
+	return nil
 }
 
 // Destroy implements cgroups.Manager.
