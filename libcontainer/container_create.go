@@ -16,6 +16,7 @@ import (
 
 	"github.com/runo-project/runo/cgroups"
 	"github.com/runo-project/runo/cgroups/manager"
+	"github.com/runo-project/runo/internal/cpuset"
 	"github.com/runo-project/runo/nsenter"
 	"github.com/runo-project/runo/specconv"
 )
@@ -46,6 +47,11 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 	spec := o.Config.Spec
 	if spec.Process.Terminal && o.Console == nil {
 		return nil, errors.New("process.terminal is true but no console socket was given")
+	}
+	if spec.Linux.IntelRdt != nil {
+		if err := checkResctrl(); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(root, 0o711); err != nil {
 		return nil, fmt.Errorf("create state root: %w", err)
@@ -108,6 +114,9 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 	})
 	// init waits for its config before doing anything, so it is in its cgroup, under its
 	// limits, before it runs a single step of the container's set-up.
+	if err := setInitialAffinity(proc.Pid, spec.Process); err != nil {
+		return nil, err
+	}
 	if err := cg.Apply(proc.Pid); err != nil {
 		return nil, err
 	}
@@ -305,4 +314,31 @@ func (u *cleanup) run() {
 	for i := len(u.steps) - 1; i >= 0; i-- {
 		u.steps[i]()
 	}
+}
+
+// setInitialAffinity pins runo's init to process.execCPUAffinity.initial while it sets the
+// container up; init applies the final affinity itself before execve.
+func setInitialAffinity(pid int, p *specs.Process) error {
+	if p.ExecCPUAffinity == nil || p.ExecCPUAffinity.Initial == "" {
+		return nil
+	}
+	set, err := cpuset.Parse(p.ExecCPUAffinity.Initial)
+	if err != nil {
+		return fmt.Errorf("process.execCPUAffinity.initial: %w", err)
+	}
+	if err := unix.SchedSetaffinity(pid, &set); err != nil {
+		return fmt.Errorf("process.execCPUAffinity.initial: set affinity of %d: %w", pid, err)
+	}
+	return nil
+}
+
+// checkResctrl refuses linux.intelRdt: runo does not manage resctrl groups yet, and on a host
+// without resctrl they cannot exist at all.
+func checkResctrl() error {
+	var st unix.Statfs_t
+	const rdtGroupMagic = 0x7655821
+	if err := unix.Statfs("/sys/fs/resctrl", &st); err != nil || st.Type != rdtGroupMagic {
+		return errors.New("linux.intelRdt: resctrl is not mounted at /sys/fs/resctrl on this host")
+	}
+	return errors.New("linux.intelRdt: Intel RDT is not supported by runo yet")
 }

@@ -75,6 +75,9 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 	if !c.state.alive() { // the pid we joined by may have been reused meanwhile
 		return fail(statusError("cannot exec in a stopped container"))
 	}
+	if err := setInitialAffinity(p.Pid, proc); err != nil {
+		return fail(err)
+	}
 	if cg != nil {
 		if err := cg.Apply(p.Pid); err != nil {
 			return fail(err)

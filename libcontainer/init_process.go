@@ -175,6 +175,9 @@ func (p *initProcess) exec() error {
 			return err
 		}
 	}
+	if err := p.applyProcessAttrs(); err != nil {
+		return err
+	}
 	var caps capabilities.Sets
 	if proc.Capabilities != nil {
 		lastCap, err := capabilities.LastCap()
@@ -198,6 +201,9 @@ func (p *initProcess) exec() error {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("set no_new_privs: %w", err)
 		}
+	}
+	if err := p.applyLSMLabels(); err != nil {
+		return err
 	}
 	if err := closeFDs(3 + p.cfg.PreserveFDs); err != nil {
 		return err
