@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
@@ -29,7 +28,7 @@ func u16(p *uint16) uint16 {
 // 5.0; BFQ has its own, which runc falls back to.
 func setBlkio(dir string, b *specs.LinuxBlockIO) error {
 	weight, weightDevice := "blkio.weight", "blkio.weight_device"
-	if _, err := os.Stat(filepath.Join(dir, weight)); errors.Is(err, os.ErrNotExist) {
+	if !exists(dir, weight) {
 		weight, weightDevice = "blkio.bfq.weight", "blkio.bfq.weight_device"
 	}
 	if w := u16(b.Weight); w != 0 {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -36,7 +35,7 @@ func setCPU(dir string, c *specs.LinuxCPU) error {
 		return err
 	}
 	if c.Idle != nil {
-		if _, err := os.Stat(filepath.Join(dir, "cpu.idle")); errors.Is(err, os.ErrNotExist) {
+		if !exists(dir, "cpu.idle") {
 			if *c.Idle != 0 {
 				return fmt.Errorf("cpu.idle: not in this kernel: %w", cgroups.ErrNotSupported)
 			}
@@ -83,17 +82,14 @@ func setCFS(dir string, period uint64, quota int64, burst *uint64) error {
 			retry = append(retry, "cpu.cfs_period_us", v)
 		}
 	}
-	if burst != nil {
+	// No burst knob (kernels before 5.14): ignored, as runc does.
+	if burst != nil && exists(dir, "cpu.cfs_burst_us") {
 		v := strconv.FormatUint(*burst, 10)
 		if err := cgroups.WriteFile(dir, "cpu.cfs_burst_us", v); err != nil {
-			switch {
-			case errors.Is(err, unix.ENOENT):
-				// No burst knob (kernels before 5.14): ignored, as runc does.
-			case !errors.Is(err, unix.EINVAL) || quota == 0:
+			if !errors.Is(err, unix.EINVAL) || quota == 0 {
 				return err
-			default:
-				retry = append(retry, "cpu.cfs_burst_us", v)
 			}
+			retry = append(retry, "cpu.cfs_burst_us", v)
 		}
 	}
 	if quota == 0 {

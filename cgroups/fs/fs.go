@@ -195,6 +195,14 @@ func (m *Manager) dir(controller string) string {
 	return ""
 }
 
+// exists reports whether dir has file. Optional files are probed before writing: a write to a
+// missing one fails with EACCES on cgroupfs (cgroups.WriteFile opens with O_CREATE, which
+// kernfs refuses), not ENOENT, and would create the file in a test's temporary directory.
+func exists(dir, file string) bool {
+	_, err := os.Stat(filepath.Join(dir, file))
+	return err == nil
+}
+
 // Freeze implements cgroups.Manager.
 func (m *Manager) Freeze() error {
 	dir := m.dir("freezer")

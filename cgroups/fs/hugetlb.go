@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -17,20 +16,18 @@ import (
 // (.rsvd., 5.7+) to the same value where the kernel has it, as runc does, so that a limit
 // holds for pages reserved by mmap and not yet faulted in.
 func setHugetlb(dir string, limits []specs.LinuxHugepageLimit) error {
-	skipRsvd := false
 	for _, l := range limits {
 		prefix, val := "hugetlb."+l.Pagesize, strconv.FormatUint(l.Limit, 10)
+		if !exists(dir, prefix+".limit_in_bytes") {
+			return fmt.Errorf("huge page size %q: not supported by this host: %w", l.Pagesize, cgroups.ErrNotSupported)
+		}
 		if err := cgroups.WriteFile(dir, prefix+".limit_in_bytes", val); err != nil {
 			return err
 		}
-		if skipRsvd {
-			continue
-		}
-		if err := cgroups.WriteFile(dir, prefix+".rsvd.limit_in_bytes", val); err != nil {
-			if !errors.Is(err, os.ErrNotExist) {
+		if exists(dir, prefix+".rsvd.limit_in_bytes") {
+			if err := cgroups.WriteFile(dir, prefix+".rsvd.limit_in_bytes", val); err != nil {
 				return err
 			}
-			skipRsvd = true
 		}
 	}
 	return nil
@@ -41,11 +38,16 @@ func setHugetlb(dir string, limits []specs.LinuxHugepageLimit) error {
 func setHugetlbV2(dir string, limits []specs.LinuxHugepageLimit) error {
 	for _, l := range limits {
 		prefix, val := "hugetlb."+l.Pagesize, strconv.FormatUint(l.Limit, 10)
+		if !exists(dir, prefix+".max") {
+			return fmt.Errorf("huge page size %q: not supported by this host: %w", l.Pagesize, cgroups.ErrNotSupported)
+		}
 		if err := cgroups.WriteFile(dir, prefix+".max", val); err != nil {
 			return err
 		}
-		if err := cgroups.WriteFile(dir, prefix+".rsvd.max", val); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
+		if exists(dir, prefix+".rsvd.max") {
+			if err := cgroups.WriteFile(dir, prefix+".rsvd.max", val); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -56,8 +58,7 @@ func hasHugetlbV2(dir string, sizes []string) bool {
 	if dir == "" || len(sizes) == 0 {
 		return false
 	}
-	_, err := os.Stat(filepath.Join(dir, "hugetlb."+sizes[0]+".max"))
-	return err == nil
+	return exists(dir, "hugetlb."+sizes[0]+".max")
 }
 
 // hugePageSizes lists the host's huge page sizes in the spec's and the kernel's notation

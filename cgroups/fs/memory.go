@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -91,7 +90,7 @@ func setMemoryAndSwap(dir string, limit, swap int64) error {
 	// An unlimited memory with no swap given also lifts swap, where the kernel has swap
 	// accounting.
 	if limit == -1 && swap == 0 {
-		if _, err := os.Stat(filepath.Join(dir, memswLim)); err == nil {
+		if exists(dir, memswLim) {
 			swap = -1
 		}
 	}
@@ -134,7 +133,7 @@ func writeSwap(dir string, v int64) error {
 	if v == 0 {
 		return nil
 	}
-	if _, err := os.Stat(filepath.Join(dir, memswLim)); errors.Is(err, os.ErrNotExist) {
+	if !exists(dir, memswLim) {
 		return fmt.Errorf("memory.swap: the kernel has no swap accounting (%s): %w", memswLim, cgroups.ErrNotSupported)
 	}
 	return cgroups.WriteFile(dir, memswLim, strconv.FormatInt(v, 10))
@@ -146,7 +145,7 @@ func setKmem(dir, field, file string, p *int64) error {
 	if p == nil || *p == 0 {
 		return nil
 	}
-	if _, err := os.Stat(filepath.Join(dir, file)); errors.Is(err, os.ErrNotExist) {
+	if !exists(dir, file) {
 		return fmt.Errorf("memory.%s: this kernel has no %s: %w", field, file, cgroups.ErrNotSupported)
 	}
 	return cgroups.WriteFile(dir, file, strconv.FormatInt(*p, 10))

@@ -1,10 +1,7 @@
 package fs
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -31,7 +28,7 @@ func setUnified(dir string, unified map[string]string) error {
 		if dir == "" {
 			return fmt.Errorf("linux.resources.unified[%q]: this host has no cgroup2 hierarchy (cgroup v1): %w", k, cgroups.ErrNotSupported)
 		}
-		if _, err := os.Stat(filepath.Join(dir, k)); errors.Is(err, os.ErrNotExist) {
+		if !exists(dir, k) {
 			return fmt.Errorf("linux.resources.unified[%q]: no such file in the cgroup2 directory %s (is its controller bound to cgroup v1?): %w", k, dir, cgroups.ErrNotSupported)
 		}
 		if err := cgroups.WriteFile(dir, k, unified[k]); err != nil {
