@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/runo-project/runo/cgroups"
+	"github.com/runo-project/runo/cgroups/devices"
 	"github.com/runo-project/runo/cgroups/manager"
 	"github.com/runo-project/runo/internal/cpuset"
 	"github.com/runo-project/runo/nsenter"
@@ -84,7 +85,7 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 		Annotations: spec.Annotations,
 		Hooks:       spec.Hooks,
 		SharedPidNS: !hasNamespace(spec, specs.PIDNamespace),
-		Resources:   spec.Linux.Resources,
+		Resources:   withDeviceRules(spec),
 		Process:     spec.Process,
 		Namespaces:  spec.Linux.Namespaces,
 	}}
@@ -120,7 +121,7 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 	if err := cg.Apply(proc.Pid); err != nil {
 		return nil, err
 	}
-	if err := cg.Set(spec.Linux.Resources); err != nil {
+	if err := cg.Set(c.state.Resources); err != nil {
 		return nil, err
 	}
 	st, err := readProcStat(proc.Pid)
@@ -341,4 +342,17 @@ func checkResctrl() error {
 		return errors.New("linux.intelRdt: resctrl is not mounted at /sys/fs/resctrl on this host")
 	}
 	return errors.New("linux.intelRdt: Intel RDT is not supported by runo yet")
+}
+
+// withDeviceRules returns linux.resources with the complete device rule list, as runc builds
+// it: the spec's rules, then access to the container's own linux.devices and to the devices
+// every container gets. The spec's resources are not changed.
+func withDeviceRules(s *specs.Spec) *specs.LinuxResources {
+	r := &specs.LinuxResources{}
+	if s.Linux.Resources != nil {
+		copied := *s.Linux.Resources
+		r = &copied
+	}
+	r.Devices = devices.ContainerRules(r.Devices, s.Linux.Devices)
+	return r
 }
