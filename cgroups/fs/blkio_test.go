@@ -25,7 +25,7 @@ func TestSetBlkio(t *testing.T) {
 				WeightDevice: []specs.LinuxWeightDevice{{LinuxBlockIODevice: dev(8, 16), Weight: pu16(200), LeafWeight: pu16(100)}}},
 			want: map[string]string{"blkio.weight": "500", "blkio.leaf_weight": "300", "blkio.weight_device": "8:16 200", "blkio.leaf_weight_device": "8:16 100"}},
 		{name: "bfq weights", files: []string{"blkio.bfq.weight", "blkio.bfq.weight_device"},
-			b: specs.LinuxBlockIO{Weight: pu16(100), WeightDevice: []specs.LinuxWeightDevice{{LinuxBlockIODevice: dev(254, 0), Weight: pu16(50)}}},
+			b:    specs.LinuxBlockIO{Weight: pu16(100), WeightDevice: []specs.LinuxWeightDevice{{LinuxBlockIODevice: dev(254, 0), Weight: pu16(50)}}},
 			want: map[string]string{"blkio.bfq.weight": "100", "blkio.bfq.weight_device": "254:0 50"}},
 		{name: "zero weight leaves as is", files: []string{"blkio.bfq.weight"}, b: specs.LinuxBlockIO{Weight: pu16(0)},
 			want: map[string]string{"blkio.bfq.weight": ""}},
@@ -56,7 +56,9 @@ func TestSetBlkio(t *testing.T) {
 func TestBlkioStats(t *testing.T) {
 	const bytes = "8:0 Read 4096\n8:0 Write 0\n8:0 Sync 4096\n8:0 Async 0\n8:0 Discard 0\n8:0 Total 4096\nTotal 4096\n"
 	const ios = "8:0 Read 1\n8:0 Total 1\nTotal 1\n"
-	e := func(op string, v uint64) cgroups.BlkioEntry { return cgroups.BlkioEntry{Major: 8, Minor: 0, Op: op, Value: v} }
+	e := func(op string, v uint64) cgroups.BlkioEntry {
+		return cgroups.BlkioEntry{Major: 8, Minor: 0, Op: op, Value: v}
+	}
 	wantBytes := []cgroups.BlkioEntry{e("Read", 4096), e("Write", 0), e("Sync", 4096), e("Async", 0), e("Discard", 0), e("Total", 4096)}
 	wantIOs := []cgroups.BlkioEntry{e("Read", 1), e("Total", 1)}
 	for _, tc := range []struct {
