@@ -4,11 +4,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/runo-project/runo/cgroups"
 )
 
 // fakeCgroup returns a temporary directory holding files with the given contents, standing in
 // for a cgroup directory: writers only write files that exist, as on cgroupfs.
-func fakeCgroup(t *testing.T, files map[string]string) string {
+func fakeCgroup(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
@@ -45,3 +47,7 @@ func contents(t *testing.T, dir string) map[string]string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func entry(major, minor uint64, op string, v uint64) cgroups.BlkioEntry {
+	return cgroups.BlkioEntry{Major: major, Minor: minor, Op: op, Value: v}
+}
