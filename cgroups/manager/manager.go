@@ -9,12 +9,14 @@ import (
 	"github.com/runo-project/runo/cgroups"
 	"github.com/runo-project/runo/cgroups/fs"
 	"github.com/runo-project/runo/cgroups/fs2"
+	"github.com/runo-project/runo/cgroups/systemd"
 )
 
-// New returns the driver for the host: fs2 on a pure cgroup v2 host, fs on v1 and hybrid hosts.
+// New returns the driver for the host: systemd when asked for (--systemd-cgroup), else fs2 on
+// a pure cgroup v2 host and fs on v1 and hybrid hosts.
 func New(o cgroups.Options) (cgroups.Manager, error) {
 	if o.Systemd {
-		return nil, errors.New("--systemd-cgroup: the systemd cgroup driver is not implemented yet; use the default cgroupfs driver")
+		return systemd.New(o)
 	}
 	if cgroups.IsUnified() {
 		return fs2.New(o)
@@ -29,6 +31,11 @@ func Load(s cgroups.Saved) (cgroups.Manager, error) {
 		return fs.Load(s), nil
 	case "fs2":
 		return fs2.Load(s), nil
+	case "systemd":
+		if s.Unit == "" {
+			return nil, errors.New("cgroup driver systemd in state: no unit name")
+		}
+		return systemd.Load(s), nil
 	default:
 		return nil, fmt.Errorf("unknown cgroup driver %q in state", s.Driver)
 	}
