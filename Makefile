@@ -69,3 +69,13 @@ vm-lanes: runo probe
 vm-cgroup2: runo probe
 	GO=$(GO) hack/vm/cgroup2.sh
 # --- end VM lanes ---
+
+# --- compat ---
+# Engine scenarios (containerd, podman, Docker) and direct runtime-vs-runc checks against runo;
+# RUNTIME=/usr/sbin/runc runs the same scenarios against runc as a reference, ENGINES="podman"
+# picks parts. Root only; hack/compat/README.md says more.
+.PHONY: compat
+RUNTIME ?= $(CURDIR)/runo
+compat: runo
+	RUNTIME=$(RUNTIME) hack/compat/compat.sh
+# --- end compat ---
