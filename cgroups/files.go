@@ -13,10 +13,19 @@ import (
 )
 
 // WriteFile writes value to dir/file, naming both in the error. cgroup files take one write
-// each: the kernel parses the whole value at once.
+// each: the kernel parses the whole value at once. The file must exist: creating it would hide
+// a missing controller (in cgroupfs, as "permission denied").
 func WriteFile(dir, file, value string) error {
 	path := filepath.Join(dir, file)
-	if err := os.WriteFile(path, []byte(value), 0); err != nil {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return fmt.Errorf("write %q to %s: %w", value, path, errors.Unwrap(err))
+	}
+	_, err = f.WriteString(value)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("write %q to %s: %w", value, path, errors.Unwrap(err))
 	}
 	return nil

@@ -48,4 +48,3 @@ func resolve(cgroupsPath, id string, hs map[string]hierarchy, own map[string]str
 	}
 	return dirs, nil
 }
-

@@ -10,6 +10,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/runo-project/runo/cgroups"
+	"github.com/runo-project/runo/cgroups/devices"
 )
 
 // errNoCgroup is returned by cgroup operations on a container that has no cgroup in its state.
@@ -58,6 +59,12 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	cg := c.cgroup()
 	if cg == nil {
 		return errNoCgroup
+	}
+	if r != nil && r.Devices != nil {
+		// As at create: the container's own devices and the defaults stay allowed.
+		copied := *r
+		copied.Devices = devices.ContainerRules(r.Devices, c.state.Devices)
+		r = &copied
 	}
 	merged := mergeResources(c.state.Resources, r)
 	if err := cg.Set(merged); err != nil {

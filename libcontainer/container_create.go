@@ -86,6 +86,7 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 		Hooks:       spec.Hooks,
 		SharedPidNS: !hasNamespace(spec, specs.PIDNamespace),
 		Resources:   withDeviceRules(spec),
+		Devices:     spec.Linux.Devices,
 		Process:     spec.Process,
 		Namespaces:  spec.Linux.Namespaces,
 	}}
@@ -156,6 +157,7 @@ func (c *Container) startInit(o CreateOptions, fifo *os.File) (*os.Process, *os.
 		extra = append(extra, os.NewFile(uintptr(fd), "preserved-"+strconv.Itoa(fd)))
 	}
 	env := []string{
+		initGoEnv,
 		envSyncFD + "=" + strconv.Itoa(3+len(extra)),
 		envFifoFD + "=" + strconv.Itoa(4+len(extra)),
 	}

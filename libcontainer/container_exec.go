@@ -132,7 +132,7 @@ func (c *Container) startExecInit(o ExecOptions) (*os.Process, *os.File, error) 
 	for fd := 3; fd < 3+o.PreserveFDs; fd++ {
 		extra = append(extra, os.NewFile(uintptr(fd), "preserved-"+strconv.Itoa(fd)))
 	}
-	env := []string{envSyncFD + "=" + strconv.Itoa(3+len(extra))}
+	env := []string{initGoEnv, envSyncFD + "=" + strconv.Itoa(3+len(extra))}
 	extra = append(extra, child)
 	if o.Console != nil {
 		env = append(env, envConsoleFD+"="+strconv.Itoa(3+len(extra)))

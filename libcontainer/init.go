@@ -19,6 +19,10 @@ const (
 	envConsoleFD = "_RUNO_CONSOLE_FD"
 )
 
+// initGoEnv keeps the Go runtime of init to one P: init does one thing at a time, and every
+// thread it would start counts against the container's pids limit and memory.
+const initGoEnv = "GOMAXPROCS=1"
+
 // initConfig is the first message on the sync socket: what init needs to build the container.
 type initConfig struct {
 	Spec         *specs.Spec  `json:"spec"`

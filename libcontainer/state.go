@@ -47,6 +47,8 @@ type savedState struct {
 	Process *specs.Process `json:"process,omitempty"`
 	// Namespaces are the container's namespaces, which `exec` joins.
 	Namespaces []specs.LinuxNamespace `json:"namespaces,omitempty"`
+	// Devices are linux.devices: an update of the device rules keeps them accessible.
+	Devices []specs.LinuxDevice `json:"devices,omitempty"`
 	// Resources are the limits in force, updated by Update.
 	Resources *specs.LinuxResources `json:"resources,omitempty"`
 	// SharedPidNS is set when the container has no pid namespace of its own: its processes do not

@@ -10,6 +10,7 @@
 //	probe write PATH TEXT   write TEXT to PATH (exit 1 with the error on stderr)
 //	probe stat PATH         print {"mode","rdev_major","rdev_minor","size"} of PATH
 //	probe exit N            exit with status N
+//	probe hog MIB           allocate and touch MIB MiB of memory, then exit 0 (for OOM tests)
 package main
 
 import (
@@ -41,6 +42,12 @@ func main() {
 		}
 	case cmd == "stat" && len(args) == 1:
 		printJSON(statPath(args[0]))
+	case cmd == "hog" && len(args) == 1:
+		mib, err := strconv.Atoi(args[0])
+		if err != nil {
+			fail(err.Error())
+		}
+		hog(mib)
 	case cmd == "exit" && len(args) == 1:
 		n, err := strconv.Atoi(args[0])
 		if err != nil {
@@ -280,4 +287,17 @@ func printJSON(v any) {
 func fail(msg string) {
 	fmt.Fprintln(os.Stderr, msg)
 	os.Exit(1)
+}
+
+// hog allocates mib MiB one MiB at a time and writes every page, so the memory is really used.
+func hog(mib int) {
+	chunks := make([][]byte, 0, mib)
+	for i := 0; i < mib; i++ {
+		b := make([]byte, 1<<20)
+		for j := 0; j < len(b); j += 4096 {
+			b[j] = 1
+		}
+		chunks = append(chunks, b)
+	}
+	fmt.Println(len(chunks))
 }
