@@ -87,6 +87,7 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 		SharedPidNS: !hasNamespace(spec, specs.PIDNamespace),
 		Resources:   withDeviceRules(spec),
 		Devices:     spec.Linux.Devices,
+		Seccomp:     spec.Linux.Seccomp,
 		Process:     spec.Process,
 		Namespaces:  spec.Linux.Namespaces,
 	}}

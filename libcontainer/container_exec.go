@@ -85,7 +85,7 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 	}
 	s := newSyncConn(sync)
 	cfg := &initConfig{
-		Spec:        &specs.Spec{Process: proc, Linux: &specs.Linux{}},
+		Spec:        &specs.Spec{Process: proc, Linux: &specs.Linux{Seccomp: c.state.Seccomp}},
 		PreserveFDs: o.PreserveFDs,
 		State:       c.ociState(Running),
 		Exec:        true,

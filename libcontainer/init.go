@@ -38,12 +38,13 @@ type initConfig struct {
 
 // initProcess is the state of `runo init` while it builds the container.
 type initProcess struct {
-	cfg     *initConfig
-	spec    *specs.Spec
-	sync    *syncConn
-	fifo    int // O_PATH fd of exec.fifo
-	console *os.File
-	rootfs  *rootfs.Config // Prepare resolves paths in it that Enter and Finalize use
+	cfg         *initConfig
+	spec        *specs.Spec
+	sync        *syncConn
+	fifo        int // O_PATH fd of exec.fifo
+	console     *os.File
+	rootfs      *rootfs.Config    // Prepare resolves paths in it that Enter and Finalize use
+	seccompProg []unix.SockFilter // compiled linux.seccomp, loaded just before execve
 	// execPath is the container's executable, looked up while the parent still listened.
 	execPath string
 }

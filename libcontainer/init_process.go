@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/runo-project/runo/internal/capabilities"
 	"github.com/runo-project/runo/internal/rootfs"
+	"github.com/runo-project/runo/internal/seccomp"
 	"github.com/runo-project/runo/nsenter"
 	"github.com/runo-project/runo/specconv"
 )
@@ -162,6 +164,44 @@ func (p *initProcess) prepareExec() error {
 		return err
 	}
 	p.execPath = name
+	return p.compileSeccomp()
+}
+
+// compileSeccomp compiles linux.seccomp while the parent still listens, so that a bad profile
+// fails create.
+func (p *initProcess) compileSeccomp() error {
+	sc := p.spec.Linux.Seccomp
+	if sc == nil {
+		return nil
+	}
+	if sc.ListenerPath != "" || usesNotify(sc) {
+		return errors.New("linux.seccomp: SCMP_ACT_NOTIFY and listenerPath are not supported yet")
+	}
+	prog, _, err := seccomp.Compile(sc, runtime.GOARCH)
+	if err != nil {
+		return fmt.Errorf("linux.seccomp: %w", err)
+	}
+	p.seccompProg = prog
+	return nil
+}
+
+func usesNotify(sc *specs.LinuxSeccomp) bool {
+	for _, r := range sc.Syscalls {
+		if r.Action == specs.ActNotify {
+			return true
+		}
+	}
+	return false
+}
+
+// loadSeccomp installs the compiled filter on the calling thread, the one that will execve.
+func (p *initProcess) loadSeccomp() error {
+	if p.seccompProg == nil {
+		return nil
+	}
+	if _, err := seccomp.Load(p.seccompProg, p.spec.Linux.Seccomp.Flags); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -177,6 +217,13 @@ func (p *initProcess) exec() error {
 	}
 	if err := p.applyProcessAttrs(); err != nil {
 		return err
+	}
+	if !proc.NoNewPrivileges {
+		// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while init still
+		// has it. The profile then also sees the few calls that drop privileges below.
+		if err := p.loadSeccomp(); err != nil {
+			return err
+		}
 	}
 	var caps capabilities.Sets
 	if proc.Capabilities != nil {
@@ -207,6 +254,12 @@ func (p *initProcess) exec() error {
 	}
 	if err := closeFDs(3 + p.cfg.PreserveFDs); err != nil {
 		return err
+	}
+	if proc.NoNewPrivileges {
+		// As late as possible: the filter is for the container's program, not for runo.
+		if err := p.loadSeccomp(); err != nil {
+			return err
+		}
 	}
 
 	if err := syscall.Exec(p.execPath, proc.Args, os.Environ()); err != nil {

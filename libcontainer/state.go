@@ -47,6 +47,8 @@ type savedState struct {
 	Process *specs.Process `json:"process,omitempty"`
 	// Namespaces are the container's namespaces, which `exec` joins.
 	Namespaces []specs.LinuxNamespace `json:"namespaces,omitempty"`
+	// Seccomp is linux.seccomp: exec'd processes get the same filter.
+	Seccomp *specs.LinuxSeccomp `json:"seccomp,omitempty"`
 	// Devices are linux.devices: an update of the device rules keeps them accessible.
 	Devices []specs.LinuxDevice `json:"devices,omitempty"`
 	// Resources are the limits in force, updated by Update.

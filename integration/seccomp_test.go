@@ -1,0 +1,89 @@
+package integration
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// TestSeccompDockerProfile runs a busybox shell under Docker's default profile: ordinary work
+// succeeds, and calls the profile blocks fail with its errno (EPERM).
+func TestSeccompDockerProfile(t *testing.T) {
+	data, err := os.ReadFile("testdata/docker-default-amd64.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	for _, nnp := range []bool{true, false} {
+		b := e.newBundle("sh", "-c", "echo ok > /tmp/f && cat /tmp/f; unshare -m true 2>&1; echo unshare=$?")
+		b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs"})
+		var profile specs.LinuxSeccomp
+		if err := json.Unmarshal(data, &profile); err != nil {
+			t.Fatal(err)
+		}
+		b.spec.Linux.Seccomp = &profile
+		b.spec.Process.NoNewPrivileges = nnp
+		b.save()
+		r := e.mustRuno("run", "--bundle", b.dir, b.id)
+		if !strings.HasPrefix(r.stdout, "ok\n") {
+			t.Errorf("no_new_privs %v: shell output %q, want ok first", nnp, r.stdout)
+		}
+		if !strings.Contains(r.stdout, "Operation not permitted") || !strings.Contains(r.stdout, "unshare=1") {
+			t.Errorf("no_new_privs %v: unshare under Docker's profile: %q, want EPERM", nnp, r.stdout)
+		}
+	}
+}
+
+// TestSeccompActions observes actions and argument conditions from inside the container.
+func TestSeccompActions(t *testing.T) {
+	eacces := uint(13)
+	profile := &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Syscalls: []specs.LinuxSyscall{
+			// mkdir(2) through mkdirat with the ERRNO action and its errnoRet.
+			{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno, ErrnoRet: &eacces},
+			// kill(2) of signal 0 only: an argument condition on the second argument.
+			{Names: []string{"kill"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{
+				{Index: 1, Value: 0, Op: specs.OpEqualTo},
+			}},
+			// sethostname(2): SCMP_ACT_KILL_PROCESS.
+			{Names: []string{"sethostname"}, Action: specs.ActKillProcess},
+		},
+	}
+	e := newEnv(t)
+	b := e.newBundle("sh", "-c", "mkdir /newdir 2>&1; kill -0 $$ 2>&1; echo kill0=$?; kill -CONT $$; echo cont=$?; hostname x; echo after-hostname")
+	b.spec.Root.Readonly = false
+	b.spec.Linux.Seccomp = profile
+	b.save()
+	r := e.runo("run", "--bundle", b.dir, b.id)
+	for _, want := range []string{"Permission denied", "kill0=1", "cont=0"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output %q, want %q", r.stdout, want)
+		}
+	}
+	// hostname(1) is killed with SIGSYS; the shell reports 128 + 31 and goes on.
+	if !strings.Contains(r.stdout, "after-hostname") || r.code != 0 {
+		t.Errorf("output %v, want the shell to go on after hostname was killed", r)
+	}
+	b2 := e.newBundle("sh", "-c", "exec hostname x")
+	b2.spec.Linux.Seccomp = profile
+	b2.save()
+	if r := e.runo("run", "--bundle", b2.dir, b2.id); r.code != 159 {
+		t.Errorf("sethostname under KILL_PROCESS: %v, want exit 159 (SIGSYS)", r)
+	}
+}
+
+// TestSeccompBadProfile checks that a broken profile fails create with an error naming it.
+func TestSeccompBadProfile(t *testing.T) {
+	e := newEnv(t)
+	b := e.newBundle("true")
+	b.spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: "SCMP_ACT_NOPE"}
+	b.save()
+	r := e.runo("create", "--bundle", b.dir, b.id)
+	if r.code == 0 || !strings.Contains(r.stderr, "seccomp") {
+		t.Errorf("create with a bad seccomp action: %v, want an error naming seccomp", r)
+	}
+}
