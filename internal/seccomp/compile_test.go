@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"errors"
+	"sort"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -464,5 +465,49 @@ func TestVerify(t *testing.T) {
 				t.Errorf("verify = %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestLongJumps builds a tree whose subtrees are longer than a conditional
+// jump can skip, and checks every syscall of it against the model.
+func TestLongJumps(t *testing.T) {
+	s := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: []specs.Arch{specs.ArchX86}}
+	names := make([]string, 0, 120)
+	for name := range syscallsX86_64 {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for i, name := range names[:70] {
+		for j := uint64(0); j < 3; j++ {
+			s.Syscalls = append(s.Syscalls, sys(specs.ActAllow, []string{name},
+				arg(uint(j), specs.OpGreaterEqual, uint64(i)<<32|j, 0), arg(5, specs.OpMaskedEqual, 0xf0, 0x10)))
+		}
+	}
+	prog, _, err := Compile(s, "amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jas := 0
+	for _, in := range prog {
+		if in.Code == unix.BPF_JMP|unix.BPF_JA {
+			jas++
+		}
+	}
+	if jas < 3 {
+		t.Fatalf("program of %d instructions has %d long jumps; the test needs more", len(prog), jas)
+	}
+	for _, audit := range []uint32{unix.AUDIT_ARCH_X86_64, unix.AUDIT_ARCH_I386} {
+		for n := uint32(0); n < 480; n++ {
+			for _, args := range [][maxArgs]uint64{{}, {1 << 40, 1 << 40, 1 << 40, 0, 0, 0x13}, {^uint64(0), 0, 0, 0, 0, 0x10}} {
+				d := seccompData{arch: audit, nr: n, args: args}
+				got, _, err := run(prog, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := reference(s, "amd64", d); got != want {
+					t.Fatalf("arch %#x nr %d args %#x: filter returns %#x, reference %#x", audit, n, args, got, want)
+				}
+			}
+		}
 	}
 }

@@ -51,9 +51,9 @@
 // or not the rule was dropped as redundant) returns ENOSYS. On AUDIT_ARCH_X86_64
 // x86_64 and x32 numbers have separate limits chosen by bit 30. Like runc, an
 // architecture whose largest named number is 0 gets no stub. Unlike runc, the
-// native architecture gets the stub even when the profile lists no
-// architectures (runc then has no architecture to generate it for), because
-// libc's fallback is needed just the same.
+// native architecture gets the stub even when the profile does not list it
+// (runc generates the stub only for listed architectures), because libc's
+// fallback is needed just the same.
 //
 // # Program shape
 //
@@ -65,6 +65,22 @@
 // linear libseccomp filter costs one comparison per preceding syscall (over 300
 // for the last one); libseccomp >= 2.5 also offers a binary tree, enabled by
 // runc for profiles with more than 32 rules.
+//
+// # Known differences from libseccomp
+//
+//   - On x86 (i386), libseccomp also applies rules naming socket(2) or SysV IPC
+//     syscalls to their socketcall(2) and ipc(2) multiplexed forms; here a rule
+//     matches the direct syscall number only. Profiles that deny socketcall
+//     and ipc by default (Docker's allows both) are unaffected; a profile that
+//     allows everything but denies socket(2) can be bypassed by an i386 binary
+//     through socketcall(2).
+//   - Overlapping conditional rules with different actions for one syscall
+//     resolve in profile order here; libseccomp's result depends on how it
+//     orders its decision tree.
+//
+// Compile reads DefaultAction, DefaultErrnoRet, Architectures and Syscalls;
+// Load takes Flags. ListenerPath and ListenerMetadata are the caller's: it
+// sends the listener fd to the agent.
 //
 // Filters are little-endian only: all the supported ABIs are.
 package seccomp
