@@ -276,3 +276,30 @@ func TestPs(t *testing.T) {
 		t.Errorf("ps = %q, want a header and the init pid %d", r.stdout, init)
 	}
 }
+
+// TestSharedCgroup runs two containers in one cgroup, as a pod does: deleting one leaves the
+// cgroup to the other, deleting the last removes it.
+func TestSharedCgroup(t *testing.T) {
+	e := newEnv(t)
+	path := "/" + e.cgParent + "/pod"
+	a, b := e.newBundle(), e.newBundle()
+	for _, c := range []*bundle{a, b} {
+		c.spec.Linux.CgroupsPath = path
+		c.runningContainer()
+	}
+	dir := filepath.Join(cgroupRoot, "pids", e.cgParent, "pod")
+	if unifiedHost() {
+		dir = filepath.Join(cgroupRoot, e.cgParent, "pod")
+	}
+	e.mustRuno("delete", "--force", a.id)
+	if st := e.state(b.id); st.Status != "running" {
+		t.Fatalf("state of the other container = %q, want running", st.Status)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("shared cgroup removed while a container still uses it: %v", err)
+	}
+	e.mustRuno("delete", "--force", b.id)
+	if _, err := os.Stat(dir); err == nil {
+		t.Errorf("shared cgroup %s left after its last container was deleted", dir)
+	}
+}

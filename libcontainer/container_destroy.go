@@ -3,7 +3,9 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -38,7 +40,7 @@ func (c *Container) Destroy(force bool) error {
 		}
 	}
 	var errs []error
-	if cg := c.cgroup(); cg != nil {
+	if cg := c.cgroup(); cg != nil && !c.sharesCgroup() {
 		if c.state.SharedPidNS {
 			// Without a pid namespace of its own the container's processes outlive its init.
 			if pids, err := cg.Pids(); err == nil {
@@ -96,4 +98,22 @@ func (c *Container) kill() error {
 		}
 	}
 	return fmt.Errorf("init %d did not exit after SIGKILL", c.state.Pid)
+}
+
+// sharesCgroup reports whether another live container under the same root uses this
+// container's cgroup (containers of a pod may share one): then the cgroup is theirs to keep.
+func (c *Container) sharesCgroup() bool {
+	others, err := List(filepath.Dir(c.dir), c.log)
+	if err != nil {
+		return false
+	}
+	for _, o := range others {
+		if o.id == c.id || o.state.Cgroup == nil || o.Status() == Stopped {
+			continue
+		}
+		if maps.Equal(o.state.Cgroup.Paths, c.state.Cgroup.Paths) {
+			return true
+		}
+	}
+	return false
 }
