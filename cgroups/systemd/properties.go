@@ -13,6 +13,8 @@ import (
 	sddbus "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/godbus/dbus/v5"
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/runo-project/runo/cgroups/fs2"
 )
 
 // infinity is systemd's "no limit" for its uint64 properties (UINT64_MAX, USEC_INFINITY).
@@ -40,7 +42,8 @@ func newProp(name string, value any) sddbus.Property {
 }
 
 // resourceProperties converts r to the unit properties systemd can express, as runc's systemd
-// drivers do. It also returns the resources the fs or fs2 driver must write afterwards: r,
+// drivers do, with the fs2 driver's conversions of v1-style values so that systemd and the
+// cgroup files agree. It also returns the resources the fs or fs2 driver must write afterwards: r,
 // except for a CPU quota that systemd rounds up to whole percents of a CPU, which is rounded
 // alike so that systemd and the cgroup files agree (and a later systemd reload changes
 // nothing). Device rules are converted separately (deviceProperties).
@@ -82,7 +85,7 @@ func resourceProperties(r *specs.LinuxResources, t target) ([]sddbus.Property, *
 	if r.BlockIO != nil && r.BlockIO.Weight != nil && *r.BlockIO.Weight != 0 {
 		w := *r.BlockIO.Weight
 		if t.unified {
-			props = append(props, newProp("IOWeight", blkioToIOWeight(w)))
+			props = append(props, newProp("IOWeight", fs2.BlkioWeightToIOWeight(w)))
 		} else {
 			props = append(props, newProp("BlockIOWeight", uint64(w)))
 		}
@@ -120,33 +123,14 @@ func memoryProperties(m *specs.LinuxMemory, t target) ([]sddbus.Property, error)
 	if m.Swap != nil {
 		swap = *m.Swap
 	}
-	v2swap, err := swapToV2(swap, limit)
+	v2swap, err := fs2.MemorySwapToV2(swap, limit)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("linux.resources.memory.swap: %w", err)
 	}
 	if v2swap != 0 {
 		props = append(props, newProp("MemorySwapMax", uint64(v2swap)))
 	}
 	return props, nil
-}
-
-// swapToV2 converts linux.resources.memory.swap, a limit on memory plus swap as cgroup v1 has
-// it, to memory.swap.max, a limit on swap alone. 0 is unset, -1 unlimited.
-func swapToV2(swap, memory int64) (int64, error) {
-	switch {
-	case memory == -1 && swap == 0:
-		// As cgroup v1 does: lifting the memory limit lifts the swap limit with it.
-		return -1, nil
-	case swap == -1, swap == 0:
-		return swap, nil
-	case memory == 0, memory == -1:
-		return 0, errors.New("memory.swap: a swap limit needs a memory limit")
-	case memory < 0:
-		return 0, fmt.Errorf("memory.limit: invalid value %d", memory)
-	case swap < memory:
-		return 0, fmt.Errorf("memory.swap %d: must be at least memory.limit %d (it limits memory plus swap)", swap, memory)
-	}
-	return swap - memory, nil
 }
 
 func cpuProperties(c *specs.LinuxCPU, t target) ([]sddbus.Property, int64, error) {
@@ -159,7 +143,7 @@ func cpuProperties(c *specs.LinuxCPU, t target) ([]sddbus.Property, int64, error
 	}
 	if c.Shares != nil && *c.Shares != 0 && !idle {
 		if t.unified {
-			props = append(props, newProp("CPUWeight", sharesToWeight(*c.Shares)))
+			props = append(props, newProp("CPUWeight", fs2.CPUSharesToWeight(*c.Shares)))
 		} else {
 			props = append(props, newProp("CPUShares", *c.Shares))
 		}
@@ -262,32 +246,6 @@ func rangeToBits(list string) ([]byte, error) {
 	}
 	slices.Reverse(b)
 	return b, nil
-}
-
-// sharesToWeight converts cgroup v1 cpu.shares [2, 262144] to cgroup v2 cpu.weight [1, 10000]
-// with the curve runc and crun use since 2025 (runc#4785), which maps the default 1024 to the
-// default 100; the linear map before it gave 1024 a weight of 39.
-func sharesToWeight(shares uint64) uint64 {
-	switch {
-	case shares == 0:
-		return 0
-	case shares <= 2:
-		return 1
-	case shares >= 262144:
-		return 10000
-	}
-	l := math.Log2(float64(shares))
-	exp := (l*l+125*l)/612.0 - 7.0/34.0
-	return uint64(math.Ceil(math.Pow(10, exp)))
-}
-
-// blkioToIOWeight converts a cgroup v1 blkio weight [10, 1000] to a cgroup v2 io weight
-// [1, 10000], linearly as runc's fs2 driver does.
-func blkioToIOWeight(w uint16) uint64 {
-	if w < 10 {
-		return 1
-	}
-	return 1 + (uint64(w)-10)*9999/990
 }
 
 // unifiedProperties converts the cgroup v2 files of linux.resources.unified that systemd has a

@@ -3,6 +3,7 @@ package systemd
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -53,15 +54,18 @@ func TestResourceProperties(t *testing.T) {
 		{"v2 swap equal to memory", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(100), Swap: i64(100)}}, v2,
 			[]prop{{"MemoryMax", uint64(100)}}, ""}, // swap.max 0 is "unset", so no property
 		{"v2 swap below memory", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(100), Swap: i64(50)}}, v2,
-			nil, "must be at least memory.limit"},
+			nil, "linux.resources.memory.swap: memory+swap limit should be >= memory limit"},
 		{"v2 swap without memory", &specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: i64(50)}}, v2,
-			nil, "a swap limit needs a memory limit"},
+			nil, "unable to set swap limit without memory limit"},
 		{"v1 memory", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(1 << 30), Reservation: i64(1), Swap: i64(1 << 31)}}, v1,
 			[]prop{{"MemoryLimit", uint64(1 << 30)}}, ""},
 		{"v1 shares", &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u64(512)}}, v1,
 			[]prop{{"CPUShares", uint64(512)}}, ""},
+		// runc's curve since 2025: the defaults map to each other.
 		{"v2 shares to weight", &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u64(1024)}}, v2,
 			[]prop{{"CPUWeight", uint64(100)}}, ""},
+		{"v2 shares to weight, not linear", &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u64(2048)}}, v2,
+			[]prop{{"CPUWeight", uint64(174)}}, ""},
 		{"v2 idle wins over shares", &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u64(1024), Idle: i64(1)}}, v2,
 			[]prop{{"CPUWeight", uint64(0)}}, ""},
 		{"v2 idle on old systemd", &specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: u64(1024), Idle: i64(1)}}, v2at(251),
@@ -179,36 +183,6 @@ func TestCPUQuotaProperties(t *testing.T) {
 	}
 }
 
-func TestSharesToWeight(t *testing.T) {
-	tests := []struct{ shares, want uint64 }{
-		{0, 0},      // unset
-		{1, 1},      // below the kernel's minimum
-		{2, 1},      // minimum
-		{1024, 100}, // the defaults map to each other
-		{512, 59},
-		{2048, 174},
-		{262144, 10000}, // maximum
-		{1 << 20, 10000},
-	}
-	for _, tt := range tests {
-		if got := sharesToWeight(tt.shares); got != tt.want {
-			t.Errorf("sharesToWeight(%d) = %d, want %d", tt.shares, got, tt.want)
-		}
-	}
-}
-
-func TestBlkioToIOWeight(t *testing.T) {
-	tests := []struct {
-		w    uint16
-		want uint64
-	}{{10, 1}, {100, 910}, {500, 4950}, {1000, 10000}, {1, 1}}
-	for _, tt := range tests {
-		if got := blkioToIOWeight(tt.w); got != tt.want {
-			t.Errorf("blkioToIOWeight(%d) = %d, want %d", tt.w, got, tt.want)
-		}
-	}
-}
-
 func TestRangeToBits(t *testing.T) {
 	tests := []struct {
 		in      string
@@ -255,4 +229,31 @@ func TestParseVersion(t *testing.T) {
 			t.Errorf("parseVersion(%q) = %d, want %d", tt.in, got, tt.want)
 		}
 	}
+}
+
+func FuzzRangeToBits(f *testing.F) {
+	for _, s := range []string{"0", "0-3,8", " 2 , ,4,", "3-1", "65535", "1-65535"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, list string) {
+		bits, err := rangeToBits(list)
+		if err != nil {
+			return
+		}
+		// Every listed number is set; the array has no trailing zero bytes (systemd's own
+		// parser would keep them, but a shorter array means the same set).
+		if len(bits) == 0 || bits[len(bits)-1] == 0 {
+			t.Errorf("rangeToBits(%q) = %v", list, bits)
+		}
+		for _, r := range strings.Split(list, ",") {
+			first, _, _ := strings.Cut(strings.TrimSpace(r), "-")
+			n, err := strconv.Atoi(first)
+			if err != nil {
+				continue
+			}
+			if n/8 >= len(bits) || bits[n/8]&(1<<(n%8)) == 0 {
+				t.Errorf("rangeToBits(%q): bit %d not set in %v", list, n, bits)
+			}
+		}
+	})
 }
