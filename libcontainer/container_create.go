@@ -18,6 +18,7 @@ import (
 	"github.com/runo-project/runo/cgroups/devices"
 	"github.com/runo-project/runo/cgroups/manager"
 	"github.com/runo-project/runo/internal/cpuset"
+	"github.com/runo-project/runo/internal/selfexe"
 	"github.com/runo-project/runo/nsenter"
 	"github.com/runo-project/runo/specconv"
 )
@@ -168,7 +169,14 @@ func (c *Container) startInit(o CreateOptions, fifo *os.File) (*os.Process, *os.
 		extra = append(extra, o.Console)
 	}
 	spec := o.Config.Spec
+	exe, err := selfexe.Open()
+	if err != nil {
+		parent.Close()
+		return nil, nil, err
+	}
+	defer exe.Close()
 	proc, err := nsenter.Start(&nsenter.Config{
+		Binary:      exe,
 		Path:        "/proc/self/exe",
 		Args:        []string{"runo", "init"},
 		Env:         env,

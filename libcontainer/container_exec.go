@@ -13,6 +13,7 @@ import (
 
 	"github.com/runo-project/runo/cgroups"
 	"github.com/runo-project/runo/cgroups/manager"
+	"github.com/runo-project/runo/internal/selfexe"
 	"github.com/runo-project/runo/nsenter"
 )
 
@@ -150,7 +151,14 @@ func (c *Container) startExecInit(o ExecOptions) (*os.Process, *os.File, error) 
 			Path: "/proc/" + strconv.Itoa(c.state.Pid) + "/ns/" + name,
 		})
 	}
+	exe, err := selfexe.Open()
+	if err != nil {
+		parent.Close()
+		return nil, nil, err
+	}
+	defer exe.Close()
 	proc, err := nsenter.Start(&nsenter.Config{
+		Binary:     exe,
 		Path:       "/proc/self/exe",
 		Args:       []string{"runo", "init"},
 		Env:        env,

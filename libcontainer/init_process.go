@@ -159,6 +159,16 @@ func (p *initProcess) prepareExec() error {
 	if err := os.Chdir(proc.Cwd); err != nil {
 		return fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", proc.Cwd, errors.Unwrap(err))
 	}
+	// CVE-2024-21626: a cwd that resolves through a stray fd lands outside the container's root,
+	// which the kernel reports by prefixing the path with "(unreachable)".
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Getcwd(buf)
+	if err != nil {
+		return fmt.Errorf("check cwd %q: %w", proc.Cwd, err)
+	}
+	if n == 0 || buf[0] != '/' {
+		return fmt.Errorf("cwd %q set in config.json is outside the container's root filesystem", proc.Cwd)
+	}
 	name, err := exec.LookPath(proc.Args[0])
 	if err != nil {
 		return err

@@ -19,8 +19,11 @@ type Config struct {
 	// namespace, and executed through that descriptor, so it need not exist in a joined mount
 	// namespace.
 	Path string
-	Args []string // Args[0] included; empty means {Path}, as in os/exec
-	Env  []string // nil means os.Environ(), as in os/exec
+	// Binary, when set, is an open file of the binary to run instead of Path (which then only
+	// names it in errors): the caller may have opened it somewhere safer than a path can reach.
+	Binary *os.File
+	Args   []string // Args[0] included; empty means {Path}, as in os/exec
+	Env    []string // nil means os.Environ(), as in os/exec
 	// Stdin, Stdout and Stderr become fds 0, 1 and 2; nil means /dev/null, as in os/exec.
 	Stdin      *os.File
 	Stdout     *os.File
@@ -134,8 +137,11 @@ func prepare(c *Config, p plan) (*start, error) {
 	a.envv = append(a.envv, nil)
 	a.empty = new(byte)
 
-	// O_PATH: execveat needs no read permission, only execute, as execve by name would.
-	if a.binFD, err = s.open(c.Path, unix.O_PATH); err != nil {
+	if c.Binary != nil {
+		s.keep = append(s.keep, c.Binary)
+		a.binFD = int(c.Binary.Fd())
+	} else if a.binFD, err = s.open(c.Path, unix.O_PATH); err != nil {
+		// O_PATH: execveat needs no read permission, only execute, as execve by name would.
 		return nil, fmt.Errorf("open %s: %w", c.Path, err)
 	}
 	for _, ns := range p.joins {

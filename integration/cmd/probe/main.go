@@ -11,6 +11,9 @@
 //	probe stat PATH         print {"mode","rdev_major","rdev_minor","size"} of PATH
 //	probe exit N            exit with status N
 //	probe hog MIB           allocate and touch MIB MiB of memory, then exit 0 (for OOM tests)
+//	probe reopen-exe PID DIR  open /proc/PID/exe O_PATH, write DIR/ready, wait for DIR/go,
+//	                        then try to reopen it for writing and write the outcome to DIR/result
+//	                        ("opened" or the error): the CVE-2019-5736 attack, minus the write
 package main
 
 import (
@@ -48,6 +51,8 @@ func main() {
 			fail(err.Error())
 		}
 		hog(mib)
+	case cmd == "reopen-exe" && len(args) == 2:
+		reopenExe(args[0], args[1])
 	case cmd == "exit" && len(args) == 1:
 		n, err := strconv.Atoi(args[0])
 		if err != nil {
@@ -300,4 +305,32 @@ func hog(mib int) {
 		chunks = append(chunks, b)
 	}
 	fmt.Println(len(chunks))
+}
+
+// reopenExe keeps a handle on another process's executable and, when told, tries to reopen it
+// for writing. It never writes: a test that sees "opened" has found the hole, not used it.
+func reopenExe(pid, dir string) {
+	fd, err := unix.Open("/proc/"+pid+"/exe", unix.O_PATH, 0)
+	if err != nil {
+		fail(err.Error())
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ready"), nil, 0o644); err != nil {
+		fail(err.Error())
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go")); err == nil {
+			break
+		}
+		unix.Nanosleep(&unix.Timespec{Nsec: 10_000_000}, nil)
+	}
+	outcome := "opened"
+	w, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_WRONLY, 0)
+	if err != nil {
+		outcome = err.Error()
+	} else {
+		unix.Close(w)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "result"), []byte(outcome), 0o644); err != nil {
+		fail(err.Error())
+	}
 }
