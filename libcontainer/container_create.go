@@ -227,7 +227,7 @@ func (c *Container) bootstrap(o CreateOptions, s *syncConn) error {
 	if err := s.send(syncMsg{Type: msgHooksDone}); err != nil {
 		return err
 	}
-	if err := s.expect(msgReady); err != nil {
+	if err := c.awaitInit(s, msgReady, spec.Linux.Seccomp); err != nil {
 		return fmt.Errorf("unable to start container process: %w", err)
 	}
 	return nil

@@ -94,7 +94,7 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 	if err := s.send(cfg); err != nil {
 		return fail(err)
 	}
-	if err := s.expectEOF(); err != nil {
+	if err := c.awaitInit(s, "", c.state.Seccomp); err != nil {
 		return fail(fmt.Errorf("unable to start container process: %w", err))
 	}
 	return p, nil

@@ -184,15 +184,33 @@ func (p *initProcess) compileSeccomp() error {
 	if sc == nil {
 		return nil
 	}
-	if sc.ListenerPath != "" || usesNotify(sc) {
-		return errors.New("linux.seccomp: SCMP_ACT_NOTIFY and listenerPath are not supported yet")
-	}
 	prog, _, err := seccomp.Compile(sc, runtime.GOARCH)
 	if err != nil {
 		return fmt.Errorf("linux.seccomp: %w", err)
 	}
 	p.seccompProg = prog
-	return nil
+	if !usesNotify(sc) {
+		return nil
+	}
+	if sc.ListenerPath == "" {
+		return errors.New("linux.seccomp: SCMP_ACT_NOTIFY needs listenerPath")
+	}
+	// The listener must reach the agent, and only the parent can: the agent's socket is a
+	// host path. So the filter is loaded now, while the parent listens, and the listener fd
+	// travels to it; the rest of init's set-up runs under the filter.
+	fd, err := seccomp.Load(prog, sc.Flags)
+	if err != nil {
+		return err
+	}
+	p.seccompProg = nil
+	defer unix.Close(fd)
+	if err := p.sync.send(syncMsg{Type: msgSeccomp}); err != nil {
+		return err
+	}
+	if err := p.sync.expect(msgSeccompReady); err != nil {
+		return err
+	}
+	return p.sync.sendFD(fd)
 }
 
 func usesNotify(sc *specs.LinuxSeccomp) bool {

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // The parent and the container's init talk over a socketpair, one JSON message per line:
@@ -26,6 +29,9 @@ const (
 	msgHooksDone = "hooks-done"
 	msgReady     = "ready"
 	msgError     = "error"
+	// A seccomp notify listener follows msgSeccompReady as SCM_RIGHTS with one byte.
+	msgSeccomp      = "seccomp"
+	msgSeccompReady = "seccomp-ready"
 )
 
 type syncMsg struct {
@@ -35,12 +41,40 @@ type syncMsg struct {
 }
 
 type syncConn struct {
-	enc *json.Encoder
-	dec *json.Decoder
+	file *os.File
+	enc  *json.Encoder
+	dec  *json.Decoder
 }
 
-func newSyncConn(rw io.ReadWriter) *syncConn {
-	return &syncConn{enc: json.NewEncoder(rw), dec: json.NewDecoder(rw)}
+func newSyncConn(f *os.File) *syncConn {
+	return &syncConn{file: f, enc: json.NewEncoder(f), dec: json.NewDecoder(f)}
+}
+
+// sendFD passes fd with one byte of data. The peer must not be reading JSON meanwhile (it
+// would swallow the byte and lose the fd): it receives with recvFD after asking for it.
+func (s *syncConn) sendFD(fd int) error {
+	if err := unix.Sendmsg(int(s.file.Fd()), []byte{0}, unix.UnixRights(fd), nil, 0); err != nil {
+		return fmt.Errorf("send fd over sync socket: %w", err)
+	}
+	return nil
+}
+
+// recvFD receives an fd sent with sendFD.
+func (s *syncConn) recvFD() (*os.File, error) {
+	oob := make([]byte, unix.CmsgSpace(4))
+	_, oobn, _, _, err := unix.Recvmsg(int(s.file.Fd()), make([]byte, 1), oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("receive fd from sync socket: %w", err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return nil, errors.New("receive fd from sync socket: no control message")
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return nil, errors.New("receive fd from sync socket: no fd")
+	}
+	return os.NewFile(uintptr(fds[0]), "seccomp-listener"), nil
 }
 
 func (s *syncConn) send(v any) error {
@@ -82,22 +116,5 @@ func (s *syncConn) expect(want string) error {
 		return &InitError{Message: m.Message, Errno: syscall.Errno(m.Errno)}
 	default:
 		return fmt.Errorf("sync socket: got message %q, want %q", m.Type, want)
-	}
-}
-
-// expectEOF waits for the other end to close the socket (init's execve closes it) and returns
-// the error init sent instead, if any.
-func (s *syncConn) expectEOF() error {
-	var m syncMsg
-	err := s.recv(&m)
-	switch {
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return nil
-	case err != nil:
-		return err
-	case m.Type == msgError:
-		return &InitError{Message: m.Message, Errno: syscall.Errno(m.Errno)}
-	default:
-		return fmt.Errorf("sync socket: got message %q, want end of file", m.Type)
 	}
 }
