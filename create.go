@@ -51,6 +51,10 @@ func createContainer(ctx *cli.Context, detach bool) (*libcontainer.Container, *p
 	if n := ctx.Int("preserve-fds"); n < 0 {
 		return nil, nil, fmt.Errorf("--preserve-fds: %d is negative", n)
 	}
+	isRootless, err := rootless(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	bundle := ctx.String("bundle")
 	if bundle == "" {
 		bundle = "."
@@ -73,6 +77,7 @@ func createContainer(ctx *cli.Context, detach bool) (*libcontainer.Container, *p
 		NoPivot:       ctx.Bool("no-pivot"),
 		NoNewKeyring:  ctx.Bool("no-new-keyring"),
 		SystemdCgroup: ctx.GlobalBool("systemd-cgroup"),
+		Rootless:      isRootless,
 		PreserveFDs:   ctx.Int("preserve-fds"),
 		Stdin:         os.Stdin,
 		Stdout:        os.Stdout,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -66,7 +67,7 @@ func newApp() *cli.App {
 		cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
 		cli.StringFlag{Name: "log", Usage: "write the log to this file instead of stderr"},
 		cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
-		cli.StringFlag{Name: "root", Value: "/run/runo", Usage: "directory for the containers' state"},
+		cli.StringFlag{Name: "root", Value: defaultRoot(), Usage: "directory for the containers' state"},
 		cli.StringFlag{Name: "criu", Value: "criu", Usage: "path to criu (accepted for compatibility)"},
 		cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd"},
 		cli.StringFlag{Name: "rootless", Value: "auto", Usage: "rootless mode: true, false or auto"},
@@ -80,6 +81,32 @@ func newApp() *cli.App {
 	app.ExitErrHandler = func(*cli.Context, error) {} // main reports errors, once
 	cli.ErrWriter = os.Stderr
 	return app
+}
+
+// defaultRoot is /run/runo for root and, as runc does for rootless users,
+// $XDG_RUNTIME_DIR/runo for others (or a directory of their own in /tmp without it).
+func defaultRoot() string {
+	if os.Geteuid() == 0 {
+		return "/run/runo"
+	}
+	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
+		return filepath.Join(dir, "runo")
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("runo-%d", os.Geteuid()))
+}
+
+// rootless reads --rootless: true, false, or auto (rootless when not run by root).
+func rootless(ctx *cli.Context) (bool, error) {
+	switch v := ctx.GlobalString("rootless"); v {
+	case "auto", "":
+		return os.Geteuid() != 0, nil
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	default:
+		return false, fmt.Errorf("--rootless: %q is not true, false or auto", v)
+	}
 }
 
 // exitCode is returned by a command that ends with a given status and nothing to report, such

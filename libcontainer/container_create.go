@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,9 @@ type CreateOptions struct {
 	NoNewKeyring bool
 	// SystemdCgroup selects the systemd cgroup driver (--systemd-cgroup).
 	SystemdCgroup bool
+	// Rootless is set for a runo run by an unprivileged user: cgroups are used only where
+	// they were delegated to that user, and a user namespace's setgroups is denied.
+	Rootless bool
 	// PreserveFDs passes the caller's fds 3 .. 3+PreserveFDs-1 to the container's process.
 	PreserveFDs           int
 	Stdin, Stdout, Stderr *os.File
@@ -122,9 +126,13 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 		return nil, err
 	}
 	if err := cg.Apply(proc.Pid); err != nil {
-		return nil, err
-	}
-	if err := cg.Set(c.state.Resources); err != nil {
+		if !o.Rootless || !errors.Is(err, fs.ErrPermission) || hasLimits(spec.Linux.Resources) {
+			return nil, err
+		}
+		// Rootless, no limits asked, and no cgroup delegated: run without one, as runc does.
+		c.state.Cgroup = nil
+		cg.Destroy()
+	} else if err := cg.Set(c.state.Resources); err != nil {
 		return nil, err
 	}
 	st, err := readProcStat(proc.Pid)
@@ -176,17 +184,18 @@ func (c *Container) startInit(o CreateOptions, fifo *os.File) (*os.Process, *os.
 	}
 	defer exe.Close()
 	proc, err := nsenter.Start(&nsenter.Config{
-		Binary:      exe,
-		Path:        "/proc/self/exe",
-		Args:        []string{"runo", "init"},
-		Env:         env,
-		Stdin:       o.Stdin,
-		Stdout:      o.Stdout,
-		Stderr:      o.Stderr,
-		ExtraFiles:  extra,
-		Namespaces:  namespacesForStart(spec.Linux.Namespaces),
-		UIDMappings: spec.Linux.UIDMappings,
-		GIDMappings: spec.Linux.GIDMappings,
+		Binary:        exe,
+		Path:          "/proc/self/exe",
+		Args:          []string{"runo", "init"},
+		Env:           env,
+		Stdin:         o.Stdin,
+		Stdout:        o.Stdout,
+		Stderr:        o.Stderr,
+		ExtraFiles:    extra,
+		Namespaces:    namespacesForStart(spec.Linux.Namespaces),
+		UIDMappings:   spec.Linux.UIDMappings,
+		GIDMappings:   spec.Linux.GIDMappings,
+		DenySetgroups: o.Rootless,
 	})
 	if err != nil {
 		parent.Close()
@@ -366,4 +375,15 @@ func withDeviceRules(s *specs.Spec) *specs.LinuxResources {
 	}
 	r.Devices = devices.ContainerRules(r.Devices, s.Linux.Devices)
 	return r
+}
+
+// hasLimits reports whether resources ask for any limit (device rules aside, which a rootless
+// container cannot have enforced anyway).
+func hasLimits(r *specs.LinuxResources) bool {
+	if r == nil {
+		return false
+	}
+	limits := *r
+	limits.Devices = nil
+	return !reflect.ValueOf(limits).IsZero()
 }
