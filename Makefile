@@ -60,14 +60,19 @@ clean:
 # does not have: pure cgroup v2 (vm-cgroup2) and systemd as PID 1 (vm-systemd). Root only;
 # kernels and images are cached in $RUNO_VM_CACHE (default ~/.cache/runo-vm). hack/vm/README.md
 # says more. vm-lanes runs every lane even when one fails, and fails if any did.
-.PHONY: vm-lanes vm-cgroup2
+.PHONY: vm-lanes vm-cgroup2 vm-systemd
 vm-lanes: runo probe
 	@rc=0; \
 	GO=$(GO) hack/vm/cgroup2.sh || rc=1; \
+	GO=$(GO) hack/vm/systemd.sh || rc=1; \
 	exit $$rc
 
 vm-cgroup2: runo probe
 	GO=$(GO) hack/vm/cgroup2.sh
+
+# RUNO_VM_SYSTEMD_STRICT=1 makes the --systemd-cgroup smoke test count (see hack/vm/systemd.sh).
+vm-systemd: runo probe
+	GO=$(GO) hack/vm/systemd.sh
 # --- end VM lanes ---
 
 # --- compat ---

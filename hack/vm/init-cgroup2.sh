@@ -20,7 +20,7 @@ if [ "$1" != stage2 ]; then
 	for f in /*; do
 		case $f in /newroot | /dev | /proc | /sys) mkdir -p "/newroot$f" ;; *) cp -a "$f" /newroot/ ;; esac
 	done
-	umount /dev
+	mount --move /dev /newroot/dev # our stdio holds it: take it along
 	exec switch_root /newroot /init stage2
 	echo "switch_root failed"
 	poweroff -f
@@ -28,7 +28,7 @@ fi
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
-mount -t devtmpfs dev /dev
+[ -c /dev/null ] || mount -t devtmpfs dev /dev
 exec </dev/console >/dev/console 2>&1
 mkdir -p /dev/pts /dev/shm /dev/mqueue
 mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts /dev/pts
@@ -52,7 +52,7 @@ report "RUNO-VM-INFO root cgroup.controllers: $(cat /sys/fs/cgroup/cgroup.contro
 report "RUNO-VM-INFO root cgroup.subtree_control: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
 report "RUNO-VM-INFO filesystems: $(grep -c . /proc/filesystems), overlay: $(grep -c overlay /proc/filesystems)"
 
-cd /tmp
+cd /opt/runo-vm # as go test does: the package's directory, with testdata/
 RUNO_BINARY=/opt/runo-vm/runo RUNO_PROBE=/opt/runo-vm/probe HOME=/root TMPDIR=/tmp \
 	/opt/runo-vm/integration.test -test.v -test.count=1 -test.timeout=10m $(cat /opt/runo-vm/testflags 2>/dev/null) \
 	>/dev/ttyS1 2>&1

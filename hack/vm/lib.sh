@@ -135,6 +135,7 @@ fetch_kernel() {
 	KDIR=$CACHE/kernel-$KERNEL_PKG-$ver
 	[ -f "$KDIR/vmlinuz" ] && return 0
 	with_cache_lock fetch_kernel_locked "$ver"
+	[ -f "$KDIR/vmlinuz" ] || exit 0 # skipped (cannot_start) in the locked subshell
 }
 
 fetch_kernel_locked() {
@@ -235,12 +236,15 @@ cpio_gz() {
 		cpio --null -o -H newc --owner 0:0 --quiet) | gzip -1 >"$2"
 }
 
-# build_test_binaries DIR puts runo, the probe and integration.test in DIR.
+# build_test_binaries DIR puts runo, the probe, integration.test and testdata/ in DIR.
 build_test_binaries() {
 	local dir=$1
 	mkdir -p "$dir"
 	cp "$REPO/runo" "$dir/runo"
 	cp "$REPO/integration/probe.bin" "$dir/probe"
+	# go test runs a package's tests in its directory; the guest runs them in $dir, so tests
+	# that read testdata/ find it there.
+	[ -d "$REPO/integration/testdata" ] && cp -r "$REPO/integration/testdata" "$dir/testdata"
 	log "building integration.test"
 	(cd "$REPO" && "$GO" test -c -o "$dir/integration.test" ./integration) || die "go test -c ./integration failed"
 }
@@ -255,7 +259,7 @@ run_qemu() {
 	: >"$results"
 	timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
 		-machine q35 -accel tcg -cpu max -m "$VM_MEM" -smp "$VM_SMP" \
-		-nographic -monitor none -no-reboot \
+		-nographic -monitor none -no-reboot -nic none \
 		-serial "file:$console" -serial "file:$results" \
 		"$@" </dev/null >"$WORK/qemu.out" 2>&1 &
 	QEMU_PID=$!
@@ -316,4 +320,35 @@ no_report() {
 	fi
 	log "last lines of the console ($CACHE/last-$LANE-console.log):"
 	tr -d '\r' <"$console" | tail -40 | sed 's/^/    /' >&2
+}
+
+# apt_mirror SUITE prints the URI of the first apt source (deb, not deb-src) that serves SUITE,
+# read from this machine's apt configuration: deb822 *.sources files and one-line *.list files.
+apt_mirror() {
+	local suite=$1 f
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk -v suite="$suite" '
+			function flush() {
+				if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " suite " ") && uris != "" && enabled != "no") {
+					split(uris, u, " "); print u[1]; found = 1; exit
+				}
+				types = suites = uris = enabled = ""
+			}
+			/^[ \t]*$/ { flush(); next }
+			/^#/ { next }
+			tolower($1) == "types:" { $1 = ""; types = $0 }
+			tolower($1) == "suites:" { $1 = ""; suites = $0 }
+			tolower($1) == "uris:" { $1 = ""; sub(/^ +/, ""); uris = $0 }
+			tolower($1) == "enabled:" { enabled = tolower($2) }
+			END { if (!found) flush() }' "$f" | head -1 | grep . && return 0
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		awk -v suite="$suite" '
+			$1 != "deb" { next }
+			{ i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } }
+			$(i + 1) == suite { print $i; exit }' "$f" | head -1 | grep . && return 0
+	done
+	return 1
 }
