@@ -52,8 +52,10 @@ die() {
 run() {
 	local t0=$EPOCHREALTIME
 	printf '+ %s\n' "$*"
-	OUT=$(timeout -k 5 "$TMO" "$@" 2>"$WORK/stderr")
+	# files, not pipes: a detached container keeps its stdio, and a pipe would not end
+	timeout -k 5 "$TMO" "$@" >"$WORK/stdout" 2>"$WORK/stderr" </dev/null
 	RC=$?
+	OUT=$(cat "$WORK/stdout")
 	printf '  (%ss)\n' "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')"
 	ERR=$(cat "$WORK/stderr")
 	[ -z "$OUT" ] || printf '%s\n' "$OUT"
