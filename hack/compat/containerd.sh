@@ -2,7 +2,8 @@
 # to the shim as its runc binary (`ctr run --runc-binary`, the BinaryName runtime option) and
 # with a runtime root under the work directory (`--runc-root`). Sourced by compat.sh.
 
-CTD_SCENARIOS=(run-rm detached-exec-kill-delete exec-missing pause-resume metrics memory-limit tty)
+CTD_SCENARIOS=(run-rm signal-exit detached-exec-kill-delete exec-missing exec-tty kill-all pause-resume
+	metrics memory-limit tty)
 
 engine_containerd() {
 	if ! command -v ctr >/dev/null || ! command -v containerd-shim-runc-v2 >/dev/null; then
@@ -23,8 +24,11 @@ engine_containerd() {
 		return
 	fi
 	scenario containerd/run-rm ctd_run_rm
+	scenario containerd/signal-exit ctd_signal_exit
 	scenario containerd/detached-exec-kill-delete ctd_detached
 	scenario containerd/exec-missing ctd_exec_missing
+	scenario containerd/exec-tty ctd_exec_tty
+	scenario containerd/kill-all ctd_kill_all
 	scenario containerd/pause-resume ctd_pause
 	scenario containerd/metrics ctd_metrics
 	scenario containerd/memory-limit ctd_memory
@@ -164,4 +168,45 @@ ctd_tty() {
 	run script -qec "${CTR[*]} run --rm -t ${RTOPTS[*]} $IMAGE ct-$$ sh -c 'tty; exit 4'" /dev/null
 	want_rc 4 "ctr run --rm -t (exit 4)"
 	want_out /dev/pts/ "ctr run -t: tty(1) in the container"
+}
+
+# a task killed from outside: `ctr run` exits 128+9 (a SIGKILL from inside would not do: pid 1
+# of a pid namespace ignores it)
+ctd_signal_exit() {
+	local id=cs-$$ bg rc
+	timeout 60 "${CTR[@]}" run --rm "${RTOPTS[@]}" "$IMAGE" "$id" sleep 1000 >/dev/null 2>&1 &
+	bg=$!
+	poll 20 ctd_status_is "$id" RUNNING || { kill "$bg"; die "task not RUNNING: $(ctd_status "$id")"; }
+	must "${CTR[@]}" task kill -s KILL "$id"
+	wait "$bg"
+	rc=$?
+	[ "$rc" = 137 ] || die "ctr run of a task killed by SIGKILL: exit status $rc, want 137"
+}
+
+ctd_exec_tty() {
+	local id=ce-$$
+	ctd_start "$id" -- sh -c "$TRAPLOOP"
+	run script -qec "${CTR[*]} task exec -t --exec-id et --fifo-dir $WORK/ctd/fifo $id sh -c 'tty; exit 6'" /dev/null
+	ctd_gone "$id"
+	want_rc 6 "ctr task exec -t (exit 6)"
+	want_out /dev/pts/ "ctr task exec -t: tty(1)"
+}
+
+# `ctr task kill --all` goes to the runtime as `kill --all`: every process of the container gets
+# the signal, the exec'd ones too (SIGUSR1: the init traps it, the exec'd sleep dies of it)
+ctd_kill_all() {
+	local id=ck-$$ bg rc
+	ctd_start "$id" -- sh -c "$TRAPLOOP"
+	timeout 60 "${CTR[@]}" task exec --exec-id bg --fifo-dir "$WORK/ctd/fifo" "$id" sleep 1000 >/dev/null 2>&1 &
+	bg=$!
+	poll 10 sh -c "${CTR[*]} task ps $id | grep -q bg" || { kill "$bg"; ctd_gone "$id"; die "the exec'd sleep did not show in ctr task ps"; }
+	run "${CTR[@]}" task kill --all -s USR1 "$id"
+	[ "$RC" = 0 ] || { kill "$bg"; ctd_gone "$id"; die "ctr task kill --all -s USR1: $(got)"; }
+	wait "$bg"
+	rc=$?
+	local st
+	st=$(ctd_status "$id")
+	ctd_gone "$id"
+	[ "$rc" = 138 ] || die "the exec'd sleep after ctr task kill --all -s USR1: exit status $rc, want 138"
+	[ "$st" = RUNNING ] || die "the init after ctr task kill --all -s USR1 (trapped): $st, want RUNNING"
 }

@@ -78,6 +78,7 @@ side_by_side() {
 	done
 }
 
+rt_bin() { if [ "$1" = rt ]; then echo "$RUNTIME"; else echo "$REFERENCE"; fi; }
 rt_name() { if [ "$1" = rt ]; then echo "$RT_NAME"; else basename "$REFERENCE"; fi; }
 
 # same_shape WHAT REF-JSON RT-JSON [DEPTH]: dies unless the two shapes are equal (paths of at
@@ -113,8 +114,11 @@ dir_state() {
 		rtc "$which" delete -f "$id-$which"
 	done
 	same_shape "state of a running container" "$s_ref" "$s_rt"
-	jq -e '.bundle == "'"$DW/$id"'" and (.rootfs | startswith("/")) and (.created | test("^[0-9-]+T[0-9:.]+Z$")) and .owner == "root"' \
-		<<<"$s_rt" >/dev/null || die "$RT_NAME state: bundle, rootfs, created or owner unlike runc's: $s_rt"
+	jq -e '.bundle == "'"$DW/$id"'" and .rootfs == "'"$WORK/image/rootfs"'" and (.created | test("^[0-9-]+T[0-9:.]+Z$"))' \
+		<<<"$s_rt" >/dev/null || die "$RT_NAME state: bundle, rootfs or created unlike runc's: $s_rt"
+	# runc's state leaves owner empty (only list fills it in)
+	[ "$(jq .owner <<<"$s_rt")" = "$(jq .owner <<<"$s_ref")" ] ||
+		die "state: owner is $(jq .owner <<<"$s_rt"), $(rt_name ref) says $(jq .owner <<<"$s_ref")"
 }
 
 dir_list() {
@@ -243,7 +247,22 @@ dir_pid_file() {
 
 dir_exit_status() {
 	local b which args rc_rt
-	for args in '["sh","-c","exit 3"]' '["sh","-c","kill -9 $$"]' '["sh","-c","echo out; echo err >&2"]'; do
+	# killed from outside: run exits 128+9
+	b=$(bundle ex-$$ '["sleep","1000"]')
+	for which in rt ref; do
+		local bg id=ek-$$-$which
+		if [ "$which" = rt ]; then timeout 60 "$RUNTIME" --root "$DW/root-rt" run --bundle "$b" "$id" >/dev/null 2>&1 &
+		else timeout 60 "$REFERENCE" --root "$DW/root-ref" run --bundle "$b" "$id" >/dev/null 2>&1 & fi
+		bg=$!
+		poll 20 sh -c "$(rt_bin "$which") --root $DW/root-$which state $id | grep -q running" || { kill "$bg"; die "$(rt_name "$which") run: not running"; }
+		rtc "$which" kill "$id" KILL
+		wait "$bg"
+		RC=$?
+		if [ "$which" = rt ]; then rc_rt=$RC; fi
+		rtc_quiet "$which" delete -f "$id"
+	done
+	[ "$rc_rt" = "$RC" ] || die "run of a container killed by SIGKILL: $RT_NAME exits $rc_rt, $(rt_name ref) $RC"
+	for args in '["sh","-c","exit 3"]' '["sh","-c","echo out; echo err >&2"]'; do
 		b=$(bundle ex-$$ "$args")
 		for which in rt ref; do
 			rtc "$which" run --bundle "$b" "ex-$$-$which"
