@@ -258,6 +258,7 @@ dir_exit_status() {
 		rtc "$which" kill "$id" KILL
 		wait "$bg"
 		RC=$?
+		printf '%s run of a container killed by SIGKILL exited %s\n' "$which" "$RC"
 		if [ "$which" = rt ]; then rc_rt=$RC; fi
 		rtc_quiet "$which" delete -f "$id"
 	done

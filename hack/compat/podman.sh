@@ -7,7 +7,8 @@
 # podman does not pass --root: the runtime keeps its state in its default root.
 
 POD_SCENARIOS=(run-rm detached-exec-stop-rm memory pids-limit tty user read-only caps pause-unpause
-	kill-usr1 exit-missing-command exit-not-executable top network-none network-host volume)
+	kill-usr1 exit-missing-command exit-not-executable top network-none network-host volume exec-tty stdin
+	process-settings privileged device tmpfs cpus restart oom)
 
 engine_podman() {
 	if ! command -v podman >/dev/null || ! command -v conmon >/dev/null; then
@@ -66,6 +67,15 @@ engine_podman() {
 	scenario podman/network-none pod_network_none
 	scenario podman/network-host pod_network_host
 	scenario podman/volume pod_volume
+	scenario podman/exec-tty pod_exec_tty
+	scenario podman/stdin pod_stdin
+	scenario podman/process-settings pod_process_settings
+	scenario podman/privileged pod_privileged
+	scenario podman/device pod_device
+	scenario podman/tmpfs pod_tmpfs_mounts
+	scenario podman/cpus pod_cpus
+	scenario podman/restart pod_restart
+	scenario podman/oom pod_oom
 }
 
 pod_cleanup() {
@@ -238,4 +248,71 @@ pod_volume() {
 	want_rc 0 "podman run -v $d:/data"
 	want_out from-host "podman run -v: reading the host's file"
 	[ "$(cat "$d/out" 2>&1)" = from-container ] || die "podman run -v: the host sees $(cat "$d/out" 2>&1), want from-container"
+}
+
+pod_exec_tty() {
+	local n=pe-$$
+	pod_start "$n"
+	run "${PM[@]}" exec -t "$n" sh -c 'tty; exit 6'
+	pod_rm "$n"
+	want_rc 6 "podman exec -t (exit 6)"
+	want_out /dev/pts/ "podman exec -t: tty(1)"
+}
+
+pod_stdin() {
+	run sh -c "echo from-stdin | $(printf '%q ' "${PM[@]}") run --rm -i $IMAGE cat"
+	want_rc 0 "podman run -i with a pipe"
+	[ "$OUT" = from-stdin ] || die "podman run -i: cat printed $(got), want from-stdin"
+}
+
+pod_process_settings() {
+	run "${PM[@]}" run --rm --env FOO=bar --workdir /tmp --hostname box-$$ --ulimit nofile=100:200 --ulimit nproc=4096:4096 \
+		--security-opt no-new-privileges "$IMAGE" \
+		sh -c 'echo "$FOO $(pwd) $(hostname) $(ulimit -Sn) $(ulimit -Hn) $(grep ^NoNewPrivs /proc/self/status | tr -d "\t ")"'
+	want_rc 0 "podman run --env --workdir --hostname --ulimit --security-opt no-new-privileges"
+	[ "$OUT" = "bar /tmp box-$$ 100 200 NoNewPrivs:1" ] ||
+		die "podman run --env --workdir --hostname --ulimit --security-opt no-new-privileges: $(got), want \"bar /tmp box-$$ 100 200 NoNewPrivs:1\""
+}
+
+pod_privileged() {
+	run "${PM[@]}" run --rm --privileged "$IMAGE" sh -c 'grep ^CapEff /proc/self/status; ls /dev/loop-control /dev/null'
+	want_rc 0 "podman run --privileged"
+	local full
+	full=$(awk '/^CapEff/ { print $2 }' /proc/self/status)
+	want_out "$full" "podman run --privileged: CapEff as the host's ($full)"
+}
+
+pod_device() {
+	run "${PM[@]}" run --rm --device /dev/null:/dev/xnull:rw "$IMAGE" sh -c 'ls -l /dev/xnull; echo x >/dev/xnull && echo written'
+	want_rc 0 "podman run --device /dev/null:/dev/xnull"
+	want_out written "podman run --device: writing to the device"
+	want_out "1,   3" "podman run --device: the device numbers 1, 3"
+}
+
+pod_tmpfs_mounts() {
+	run "${PM[@]}" run --rm --tmpfs /scratch:size=1m,mode=1777 "$IMAGE" sh -c 'grep " /scratch " /proc/mounts; touch /scratch/f && echo ok'
+	want_rc 0 "podman run --tmpfs /scratch"
+	want_out "tmpfs /scratch tmpfs" "podman run --tmpfs: the mount"
+	want_out "size=1024k" "podman run --tmpfs: size=1m"
+}
+
+pod_cpus() {
+	pod_limit --cpus 0.5 -- cpu cpu.cfs_quota_us 50000
+}
+
+pod_restart() {
+	local n=pr-$$ p1 p2
+	pod_start "$n"
+	p1=$(pod_inspect "$n" '{{.State.Pid}}')
+	run "${PM[@]}" restart -t 10 "$n"
+	want_rc 0 "podman restart"
+	p2=$(pod_inspect "$n" '{{.State.Pid}} {{.State.Status}}')
+	pod_rm "$n"
+	[ "${p2#* }" = running ] && [ "${p2% *}" != "$p1" ] || die "after podman restart: pid and status $p2 (was pid $p1)"
+}
+
+# the memory limit acts: a process allocating past it is OOM-killed (exit 137)
+pod_oom() {
+	run "${PM[@]}" run --rm --memory 16m --memory-swap 16m "$IMAGE" sh -c 'x=$(head -c 64000000 /dev/zero | tr "\0" a); echo survived'
+	[ "$RC" = 137 ] || die "podman run --memory 16m allocating 64MB: exit status $RC, want 137 (OOM-killed); $(got)"
 }
