@@ -3,7 +3,8 @@
 # storage, no bridge and no iptables, on the containerd that compat.sh started (namespace
 # compat-moby). Sourced by compat.sh.
 
-DK_SCENARIOS=(run-rm detached-exec-stop memory pids-limit pause stats top tty)
+DK_SCENARIOS=(run-rm detached-exec-stop memory pids-limit pause stats top tty update exec-tty restart kill
+	read-only)
 
 engine_docker() {
 	if ! command -v dockerd >/dev/null; then
@@ -59,6 +60,11 @@ engine_docker() {
 	scenario docker/stats dk_stats
 	scenario docker/top dk_top
 	scenario docker/tty dk_tty
+	scenario docker/update dk_update
+	scenario docker/exec-tty dk_exec_tty
+	scenario docker/restart dk_restart
+	scenario docker/kill dk_kill
+	scenario docker/read-only dk_read_only
 }
 
 dk_cleanup() {
@@ -157,4 +163,64 @@ dk_tty() {
 	run "${DK[@]}" "${DK_RUN[@]}" --rm -t "$IMAGE" sh -c 'tty; exit 4'
 	want_rc 4 "docker run --rm -t (exit 4)"
 	want_out /dev/pts/ "docker run -t: tty(1) in the container"
+}
+
+# docker update reaches the runtime through containerd's shim as `update --resources -`
+dk_update() {
+	local n=du-$$ pid
+	dk_start "$n" -m 64m --pids-limit 20
+	run "${DK[@]}" update -m 128m --memory-swap 256m --pids-limit 30 --cpus 0.5 "$n"
+	[ "$RC" = 0 ] || { dk_rm "$n"; die "docker update -m 128m --pids-limit 30 --cpus 0.5: $(got)"; }
+	pid=$(dk_inspect "$n" '{{.State.Pid}}')
+	(
+		want_cgroup "$pid" memory memory.limit_in_bytes 134217728 "docker update -m 128m"
+		want_cgroup "$pid" pids pids.max 30 "docker update --pids-limit 30"
+		want_cgroup "$pid" cpu cpu.cfs_quota_us 50000 "docker update --cpus 0.5"
+	)
+	local rc=$?
+	dk_rm "$n"
+	[ $rc = 0 ] || exit 1
+}
+
+dk_exec_tty() {
+	local n=de-$$
+	dk_start "$n"
+	run "${DK[@]}" exec -t "$n" sh -c 'tty; exit 6'
+	dk_rm "$n"
+	want_rc 6 "docker exec -t (exit 6)"
+	want_out /dev/pts/ "docker exec -t: tty(1)"
+}
+
+dk_restart() {
+	local n=dr-$$ p1 p2
+	dk_start "$n"
+	p1=$(dk_inspect "$n" '{{.State.Pid}}')
+	run "${DK[@]}" restart -t 10 "$n"
+	want_rc 0 "docker restart"
+	p2=$(dk_inspect "$n" '{{.State.Pid}} {{.State.Status}}')
+	dk_rm "$n"
+	[ "${p2#* }" = running ] && [ "${p2% *}" != "$p1" ] || die "after docker restart: pid and status $p2 (was pid $p1)"
+}
+
+dk_kill() {
+	local n=dk-$$
+	must "${DK[@]}" "${DK_RUN[@]}" -d --name "$n" "$IMAGE" sh -c 'trap "echo got-usr1" USR1; echo ready; while :; do sleep 1 & wait; done'
+	poll 10 sh -c "$(printf '%q ' "${DK[@]}") logs $n | grep -q ready"
+	run "${DK[@]}" kill -s USR1 "$n"
+	want_rc 0 "docker kill -s USR1"
+	poll 10 sh -c "$(printf '%q ' "${DK[@]}") logs $n | grep -q got-usr1" || { dk_rm "$n"; die "no got-usr1 in the logs 10s after docker kill -s USR1"; }
+	run "${DK[@]}" kill "$n"
+	want_rc 0 "docker kill"
+	poll 10 sh -c "[ \"\$($(printf '%q ' "${DK[@]}") inspect -f '{{.State.Status}} {{.State.ExitCode}}' $n)\" = 'exited 137' ]" ||
+		{ dk_rm "$n"; die "after docker kill: $(dk_inspect "$n" '{{.State.Status}} {{.State.ExitCode}}'), want exited 137"; }
+	dk_rm "$n"
+}
+
+dk_read_only() {
+	run "${DK[@]}" "${DK_RUN[@]}" --rm --read-only --user 1000 --cap-drop ALL "$IMAGE" \
+		sh -c 'touch /x 2>&1; id -u; grep ^CapEff /proc/self/status'
+	want_rc 0 "docker run --read-only --user 1000 --cap-drop ALL"
+	want_out "Read-only file system" "docker run --read-only: touch /x"
+	want_out 1000 "docker run --user 1000"
+	grep -q '^CapEff:[[:space:]]*0000000000000000$' <<<"$OUT" || die "docker run --cap-drop ALL: CapEff not 0; $(got)"
 }
