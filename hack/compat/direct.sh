@@ -7,7 +7,7 @@
 # A shape is the set of JSON paths with their types (json_shape in lib.sh); values differ.
 
 DIR_SCENARIOS=(state-json list-json ps-json events-stats log-json-error missing-executable
-	permission-denied pid-file exit-status kill-signals go-runc-flags features)
+	permission-denied pid-file exit-status kill-signals go-runc-flags features transitions)
 
 engine_direct() {
 	if [ ! -x "$REFERENCE" ]; then
@@ -34,6 +34,7 @@ engine_direct() {
 	scenario direct/kill-signals dir_kill_signals
 	scenario direct/go-runc-flags dir_go_flags
 	scenario direct/features dir_features
+	scenario direct/transitions dir_transitions
 }
 
 dir_cleanup() {
@@ -346,4 +347,69 @@ dir_features() {
 	# the versions and the lists engines read must be well formed
 	jq -e '(.ociVersionMin | type) == "string" and (.ociVersionMax | type) == "string" and (.hooks | length) > 0 and (.mountOptions | length) > 0 and (.linux.namespaces | length) > 0 and (.linux.capabilities | length) > 0' \
 		<<<"$f_rt" >/dev/null || die "$RT_NAME features: versions, hooks, mountOptions, namespaces or capabilities missing"
+}
+
+# transitions_of WHICH FILE: the lifecycle commands engines send in each state, with their
+# exit status and --log-format json msg, one `STEP RC MSG` line each (\037 between), into FILE.
+transitions_of() {
+	local which=$1 f=$2 id=tr-$$-$1 b step
+	b=$(bundle tr-$$ '["sleep","1000"]')
+	: >"$f"
+	step() { # step NAME ARGS...: run ARGS with a json log, record it
+		local name=$1
+		shift
+		logline "$which" "$@"
+		printf '%s\037%s\037%s\n' "$name" "$RC" "$(jq -r .msg "$LOGF" 2>/dev/null | tail -1)" >>"$f"
+	}
+	state_step() { # state_step NAME: the status and whether pid is 0
+		local s
+		s=$(rtc_quiet "$which" state "$id" | jq -r '.status + " pid0=" + (.pid == 0 | tostring)')
+		printf '%s\0370\037%s\n' "$1" "$s" >>"$f"
+	}
+	step create create --bundle "$b" "$id"
+	state_step state-created
+	step exec-created exec "$id" true
+	step start start "$id"
+	state_step state-running
+	step start-running start "$id"
+	step delete-running delete "$id"
+	step pause pause "$id"
+	state_step state-paused
+	step exec-paused exec "$id" true
+	step kill-paused kill "$id" USR1
+	step resume resume "$id"
+	step resume-running resume "$id"
+	step kill kill "$id" KILL
+	poll 10 sh -c "$(rt_bin "$which") --root $DW/root-$which state $id | grep -q '\"stopped\"'"
+	state_step state-stopped
+	step kill-stopped kill "$id" KILL
+	step exec-stopped exec "$id" true
+	step pause-stopped pause "$id"
+	step start-stopped start "$id"
+	step delete delete "$id"
+	step state-deleted state "$id"
+}
+
+# the phrases engines match in a runtime's errors (containerd's shim: "container not running",
+# "does not exist"; podman: "does not exist")
+TRANSITION_PHRASES=(kill-stopped='container not running' pause-stopped='container not running'
+	state-deleted='does not exist' exec-paused='paused' exec-stopped='stopped' delete-running='not stopped')
+
+dir_transitions() {
+	local which line step rc msg ref_rc ref_msg bad=() p want
+	for which in rt ref; do transitions_of "$which" "$DW/transitions-$which"; done
+	paste -d $'\037' "$DW/transitions-rt" "$DW/transitions-ref" | while IFS=$'\037' read -r step rc msg _ ref_rc ref_msg; do
+		printf '%-15s %s: %-4s %-60s %s: %-4s %s\n' "$step" "$RT_NAME" "$rc" "$msg" "$(rt_name ref)" "$ref_rc" "$ref_msg"
+	done
+	while IFS=$'\037' read -r step rc msg; do
+		IFS=$'\037' read -r _ ref_rc ref_msg < <(grep "^$step"$'\037' "$DW/transitions-ref")
+		[ "$rc" = "$ref_rc" ] || bad+=("$step exits $rc ($msg), $(rt_name ref) $ref_rc ($ref_msg)")
+		case $step in state-created | state-running | state-paused | state-stopped) [ "$msg" = "$ref_msg" ] || bad+=("$step: $msg, $(rt_name ref): $ref_msg") ;; esac
+		for p in "${TRANSITION_PHRASES[@]}"; do
+			[ "${p%%=*}" = "$step" ] || continue
+			want=${p#*=}
+			case $msg in *"$want"*) ;; *) bad+=("$step: msg \"$msg\" lacks \"$want\" ($(rt_name ref): \"$ref_msg\")") ;; esac
+		done
+	done <"$DW/transitions-rt"
+	[ ${#bad[@]} = 0 ] || die "$(printf '%s; ' "${bad[@]}")"
 }
