@@ -17,6 +17,7 @@ engine_containerd() {
 	CTR=(ctr -a "$CTD_SOCK" -n compat)
 	CTD_RTROOT=$WORK/ctd/runtime-root
 	RTOPTS=(--runc-binary "$RUNTIME" --runc-root "$CTD_RTROOT" --fifo-dir "$WORK/ctd/fifo")
+	defer "rm_cgroups compat"
 	defer "ctd_cleanup"
 	local out
 	if ! out=$(timeout 60 "${CTR[@]}" image import "$WORK/image/image.tar" 2>&1); then

@@ -28,6 +28,7 @@ engine_docker() {
 		  "ip-masq": false,
 		  "userland-proxy": false,
 		  "exec-opts": ["native.cgroupdriver=cgroupfs"],
+		  "cgroup-parent": "/compat-moby",
 		  "containerd": "$CTD_SOCK",
 		  "containerd-namespace": "compat-moby",
 		  "containerd-plugins-namespace": "compat-moby-plugins"
@@ -41,6 +42,7 @@ engine_docker() {
 	dockerd --config-file "$D/daemon.json" --data-root "$D/data" --exec-root "$D/exec" \
 		--pidfile "$D/docker.pid" -H "unix://$DK_SOCK" >"$D/dockerd.log" 2>&1 &
 	DK_PID=$!
+	defer "rm_cgroups compat-moby"
 	defer "stop_pid $DK_PID"
 	defer "dk_cleanup"
 	if ! poll 60 "${DK[@]}" version; then

@@ -134,6 +134,14 @@ kill_by_path() {
 	return 0
 }
 
+# rm_cgroups NAME: removes the (empty) cgroup /NAME that an engine made for this harness's
+# containers in every v1 hierarchy; rmdir leaves a cgroup that still has children or tasks.
+rm_cgroups() {
+	local d
+	for d in /sys/fs/cgroup/*/"$1"; do [ ! -d "$d" ] || rmdir "$d"; done
+	return 0
+}
+
 # cgroup_file PID CONTROLLER FILE: the host path of FILE in PID's cgroup v1 CONTROLLER.
 cgroup_file() {
 	local path
