@@ -59,6 +59,13 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 			return nil, err
 		}
 	}
+	// Idmapped mounts are made here, while we are privileged in the host's namespaces; init
+	// attaches them. Ours are closed once init has its copies.
+	mountFiles, err := openIDMappedMounts(spec, o.Config.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFiles(mountFiles)
 	if err := os.MkdirAll(root, 0o711); err != nil {
 		return nil, fmt.Errorf("create state root: %w", err)
 	}
@@ -111,7 +118,7 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 	c.state.Cgroup = &saved
 	undo.add(func() { cg.Destroy() }) // runs after init is killed: a cgroup with processes stays
 
-	proc, sync, err := c.startInit(o, fifo)
+	proc, sync, err := c.startInit(o, fifo, mountFiles)
 	if err != nil {
 		return nil, err
 	}
@@ -152,8 +159,9 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 }
 
 // startInit starts `runo init` in the container's namespaces. The sync socket's other end and
-// the fifo become fds of init after the preserved ones.
-func (c *Container) startInit(o CreateOptions, fifo *os.File) (*os.Process, *os.File, error) {
+// the fifo become fds of init after the preserved ones, then the console socket and the
+// detached idmapped mounts.
+func (c *Container) startInit(o CreateOptions, fifo *os.File, mountFiles []*os.File) (*os.Process, *os.File, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create sync socket: %w", err)
@@ -175,6 +183,9 @@ func (c *Container) startInit(o CreateOptions, fifo *os.File) (*os.Process, *os.
 	if o.Console != nil {
 		env = append(env, envConsoleFD+"="+strconv.Itoa(3+len(extra)))
 		extra = append(extra, o.Console)
+	}
+	if e := mountFDsEnv(mountFiles, 3+len(extra), &extra); e != "" {
+		env = append(env, e)
 	}
 	spec := o.Config.Spec
 	exe, err := selfexe.Open()

@@ -44,6 +44,7 @@ type initProcess struct {
 	fifo        int // O_PATH fd of exec.fifo
 	console     *os.File
 	rootfs      *rootfs.Config    // Prepare resolves paths in it that Enter and Finalize use
+	mountFiles  []*os.File        // detached idmapped mounts by mount index (idmap.go)
 	seccompProg []unix.SockFilter // compiled linux.seccomp, loaded just before execve
 	// execPath is the container's executable, looked up while the parent still listened.
 	execPath string
@@ -74,6 +75,9 @@ func Init() error {
 		return p.runExec()
 	}
 	if p.fifo, err = fdFromEnv(envFifoFD); err != nil {
+		return err
+	}
+	if p.mountFiles, err = mountFilesFromEnv(len(p.spec.Mounts)); err != nil {
 		return err
 	}
 	os.Clearenv()
@@ -145,6 +149,7 @@ func (p *initProcess) rootfsConfig() *rootfs.Config {
 		Readonly:      p.spec.Root.Readonly,
 		Propagation:   l.RootfsPropagation,
 		Mounts:        p.spec.Mounts,
+		MountFiles:    p.mountFiles,
 		Devices:       l.Devices,
 		MaskedPaths:   l.MaskedPaths,
 		ReadonlyPaths: l.ReadonlyPaths,
@@ -173,7 +178,12 @@ func (p *initProcess) prepareRootfs() error {
 		return fmt.Errorf("chdir to bundle: %w", err)
 	}
 	p.rootfs = p.rootfsConfig()
-	return rootfs.Prepare(p.rootfs)
+	err := rootfs.Prepare(p.rootfs)
+	// Attached or not, the detached mounts are of no more use, and must not reach the
+	// container's process.
+	closeFiles(p.mountFiles)
+	p.mountFiles, p.rootfs.MountFiles = nil, nil
+	return err
 }
 
 func (p *initProcess) enterRootfs() error { return rootfs.Enter(p.rootfs) }

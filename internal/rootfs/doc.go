@@ -11,6 +11,10 @@
 //	                   // readonlyPaths, maskedPaths, root.readonly
 //	MountConsole(pty)  // only with a terminal
 //
+// One exception runs in the runtime's parent, in the host's namespaces, before
+// the init starts: OpenIDMapped makes the detached idmapped mounts (idmap.go)
+// that Prepare then attaches through Config.MountFiles.
+//
 // Invariants:
 //   - Everything runs in the container's own mount namespace; Prepare first
 //     makes "/" rslave (or linux.rootfsPropagation) so nothing leaks to the

@@ -16,4 +16,15 @@ var (
 	// ErrUnsafeConsole: /dev/console is neither a regular file nor a
 	// character device, or is reached through a symlink.
 	ErrUnsafeConsole = errors.New("unsafe /dev/console")
+	// ErrIDMapNotBind: uidMappings, gidMappings, idmap or ridmap on a mount
+	// that is not a bind mount.
+	ErrIDMapNotBind = errors.New("idmapped mounts need a bind mount")
+	// ErrIDMapIncomplete: an idmapped mount with uid mappings but no gid
+	// mappings, or the reverse.
+	ErrIDMapIncomplete = errors.New("idmapped mounts need both uidMappings and gidMappings")
+	// ErrIDMapNoMappings: idmap or ridmap without mappings, in a container
+	// without a user namespace to take them from.
+	ErrIDMapNoMappings = errors.New("idmap without uidMappings and gidMappings needs the container's user namespace mappings")
+	// ErrIDMapEmptyRange: an id mapping of size 0.
+	ErrIDMapEmptyRange = errors.New("id mapping size must be positive")
 )

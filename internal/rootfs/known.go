@@ -15,6 +15,7 @@ func KnownMountOptions() []string {
 	for name := range recAttrFlags {
 		names = append(names, name)
 	}
+	names = append(names, "idmap", "ridmap")
 	sort.Strings(names)
 	return names
 }

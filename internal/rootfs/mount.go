@@ -22,6 +22,11 @@ type Config struct {
 	Propagation string
 	// Mounts are config.json's mounts, in order.
 	Mounts []specs.Mount
+	// MountFiles, by index of Mounts, are detached mounts made by the
+	// runtime's parent (OpenIDMapped) to attach instead of binding the
+	// source; nil entries, or a short slice, mean mount as usual. Prepare
+	// neither closes them nor keeps them.
+	MountFiles []*os.File
 	// Devices are linux.devices, created in addition to the default devices.
 	Devices []specs.LinuxDevice
 	// MaskedPaths and ReadonlyPaths are linux.maskedPaths and
@@ -72,7 +77,11 @@ func Prepare(c *Config) error {
 		return err
 	}
 	for i := range c.Mounts {
-		if err := mountEntry(c, &c.Mounts[i]); err != nil {
+		var detached *os.File
+		if i < len(c.MountFiles) {
+			detached = c.MountFiles[i]
+		}
+		if err := mountEntry(c, &c.Mounts[i], detached); err != nil {
 			return err
 		}
 	}
@@ -142,8 +151,9 @@ func devBoundFromHost(mounts []specs.Mount) bool {
 	return false
 }
 
-// mountEntry mounts one config.json mount under the rootfs.
-func mountEntry(c *Config, m *specs.Mount) error {
+// mountEntry mounts one config.json mount under the rootfs. A bind with a
+// detached mount (idmapped by the parent) attaches that instead.
+func mountEntry(c *Config, m *specs.Mount, detached *os.File) error {
 	if !filepath.IsAbs(m.Destination) {
 		// The spec says destinations SHOULD be absolute; runc resolves
 		// relative ones against "/", and so do we.
@@ -162,6 +172,9 @@ func mountEntry(c *Config, m *specs.Mount) error {
 	}
 	switch typ {
 	case "bind":
+		if detached != nil {
+			return attachMount(c, detached, m.Source, m.Destination, opts)
+		}
 		return bindMount(c, m.Source, m.Destination, opts)
 	case "cgroup":
 		return mountCgroup(c, m, opts)

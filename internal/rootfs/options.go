@@ -25,6 +25,12 @@ type MountOptions struct {
 	RecAttrClr uint64
 	// CopyUp is "tmpcopyup" (runc extension).
 	CopyUp bool
+	// IDMap is "idmap" or "ridmap": the bind mount is idmapped (see idmap.go),
+	// with the mount's uidMappings/gidMappings or the container's own.
+	// IDMapRecursive ("ridmap") maps every mount of an rbind tree, not only
+	// its top. The last of the two options wins, as in runc.
+	IDMap          bool
+	IDMapRecursive bool
 	// Data is what is left, comma-joined: filesystem-specific options such as
 	// "mode=755" or "lowerdir=...", passed to mount(2) as its data argument.
 	Data string
@@ -156,6 +162,10 @@ func ParseMountOptions(opts []string) (MountOptions, error) {
 			// that configs written for runc load; the copy-up itself is not
 			// implemented, and the tmpfs starts empty.
 			m.CopyUp = true
+			continue
+		case "idmap", "ridmap":
+			m.IDMap = true
+			m.IDMapRecursive = o == "ridmap"
 			continue
 		case "defaults":
 			// mount(8)'s "defaults" means no flags; the kernel would reject it

@@ -169,8 +169,8 @@ func TestParseMountOptionsCombined(t *testing.T) {
 		},
 		{
 			name: "unknown and case-sensitive names are data",
-			opts: []string{"RO", "x-foo", "idmap"},
-			want: MountOptions{Data: "RO,x-foo,idmap"},
+			opts: []string{"RO", "x-foo", "IDMAP"},
+			want: MountOptions{Data: "RO,x-foo,IDMAP"},
 		},
 	}
 	for _, tt := range tests {

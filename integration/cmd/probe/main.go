@@ -9,6 +9,7 @@
 //	                        with the name when one arrives; exit 0
 //	probe write PATH TEXT   write TEXT to PATH (exit 1 with the error on stderr)
 //	probe stat PATH         print {"mode","rdev_major","rdev_minor","size"} of PATH
+//	probe owner PATH        print {"uid","gid"} of PATH (not following a final symlink)
 //	probe exit N            exit with status N
 //	probe hog MIB           allocate and touch MIB MiB of memory, then exit 0 (for OOM tests)
 //	probe reopen-exe PID DIR  open /proc/PID/exe O_PATH, write DIR/ready, wait for DIR/go,
@@ -45,6 +46,12 @@ func main() {
 		}
 	case cmd == "stat" && len(args) == 1:
 		printJSON(statPath(args[0]))
+	case cmd == "owner" && len(args) == 1:
+		var st unix.Stat_t
+		if err := unix.Lstat(args[0], &st); err != nil {
+			fail(err.Error())
+		}
+		printJSON(map[string]uint32{"uid": st.Uid, "gid": st.Gid})
 	case cmd == "hog" && len(args) == 1:
 		mib, err := strconv.Atoi(args[0])
 		if err != nil {
