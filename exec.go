@@ -34,7 +34,7 @@ var execCommand = cli.Command{
 		cli.StringSliceFlag{Name: "cap, c", Usage: "add a capability to the process"},
 		cli.IntFlag{Name: "preserve-fds", Usage: "pass this many extra fds (from fd 3) to the process"},
 		cli.StringSliceFlag{Name: "cgroup", Usage: "run in this sub-cgroup of the container's ([controller:]path)"},
-		cli.BoolFlag{Name: "ignore-paused", Usage: "accepted for compatibility with runc"},
+		cli.BoolFlag{Name: "ignore-paused", Usage: "allow exec into a paused container"},
 	},
 	SkipArgReorder: true,
 	Action: func(ctx *cli.Context) error {
@@ -46,10 +46,16 @@ var execCommand = cli.Command{
 			return err
 		}
 		proc, err := execProcess(ctx, c)
-		if err != nil {
-			return err
+		if err == nil {
+			err = runExec(ctx, c, proc)
 		}
-		return runExec(ctx, c, proc)
+		var code exitCode
+		if err != nil && !errors.As(err, &code) {
+			// runc's contract for exec: its own failures exit 255 with this prefix, which
+			// engines show (Docker: "OCI runtime exec failed: exec failed: ...").
+			return execFailure{err}
+		}
+		return err
 	},
 }
 
@@ -144,11 +150,12 @@ func runExec(ctx *cli.Context, c *libcontainer.Container, proc *specs.Process) e
 		return errors.New("--tty: a detached process needs --console-socket")
 	}
 	o := libcontainer.ExecOptions{
-		Process:     proc,
-		PreserveFDs: ctx.Int("preserve-fds"),
-		Stdin:       os.Stdin,
-		Stdout:      os.Stdout,
-		Stderr:      os.Stderr,
+		Process:      proc,
+		PreserveFDs:  ctx.Int("preserve-fds"),
+		IgnorePaused: ctx.Bool("ignore-paused"),
+		Stdin:        os.Stdin,
+		Stdout:       os.Stdout,
+		Stderr:       os.Stderr,
 	}
 	sub, err := subCgroup(ctx.StringSlice("cgroup"))
 	if err != nil {
@@ -214,3 +221,9 @@ func subCgroup(values []string) (string, error) {
 	}
 	return sub, nil
 }
+
+// execFailure is an error of `exec` itself (not of the process): exit status 255, as runc.
+type execFailure struct{ err error }
+
+func (e execFailure) Error() string { return "exec failed: " + e.err.Error() }
+func (e execFailure) Unwrap() error { return e.err }

@@ -39,7 +39,9 @@ var listCommand = cli.Command{
 		}
 		var states []*libcontainer.State // runc prints null for no containers, and so do we
 		for _, c := range list {
-			states = append(states, c.State())
+			st := c.State()
+			st.Owner = c.Owner()
+			states = append(states, st)
 		}
 		if format == "json" {
 			return json.NewEncoder(os.Stdout).Encode(states)

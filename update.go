@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -202,18 +203,27 @@ func parseBytes(s string) (int64, error) {
 	if s == "-1" {
 		return -1, nil
 	}
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(t, "b")
-	mult := int64(1)
+	t := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), "b")
+	shift := 0
 	if n := len(t); n > 0 {
 		if i := strings.IndexByte("kmgtp", t[n-1]); i >= 0 {
-			mult = 1 << (10 * (i + 1))
+			shift = 10 * (i + 1)
 			t = t[:n-1]
 		}
 	}
+	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
+		if n < 0 || n > math.MaxInt64>>shift {
+			return 0, fmt.Errorf("invalid size %q: out of range", s)
+		}
+		return n << shift, nil
+	}
 	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v < 0 || t == "" {
+	if err != nil || t == "" || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 		return 0, fmt.Errorf("invalid size %q", s)
 	}
-	return int64(v * float64(mult)), nil
+	v *= float64(int64(1) << shift)
+	if v >= math.MaxInt64 { // float64(MaxInt64) rounds up to 2^63
+		return 0, fmt.Errorf("invalid size %q: out of range", s)
+	}
+	return int64(v), nil
 }

@@ -87,7 +87,6 @@ type CPUSet struct {
 	MemorySpreadPage      uint64   `json:"memory_spread_page"`
 	MemorySpreadSlab      uint64   `json:"memory_spread_slab"`
 	MemoryPressure        uint64   `json:"memory_pressure"`
-	MemoryPressureEnabled uint64   `json:"memory_pressure_enabled"`
 	SchedLoadBalance      uint64   `json:"sched_load_balance"`
 	SchedRelaxDomainLevel int64    `json:"sched_relax_domain_level"`
 }

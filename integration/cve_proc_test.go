@@ -123,14 +123,6 @@ func TestCVE2019_16884(t *testing.T) {
 // the container's /proc shows. runo's writes (sysctl, oom_score_adj, the AppArmor profile)
 // must not land in the volume: refuse, or write to a real procfs.
 func TestCVE2023_27561(t *testing.T) {
-	t.Skip("runo bug: applySysctl and applyLimits (libcontainer/init_process.go) write " +
-		"/proc/sys/... and /proc/self/oom_score_adj by path after pivot_root without checking that " +
-		"the file is on procfs; an image whose /proc is a symlink to a volume (/proc -> /data, " +
-		"config: proc on /proc, rw bind of a host dir on /data, linux.sysctl " +
-		"kernel.shm_rmid_forced=1, process.oomScoreAdj 123) makes runo write \"1\" and \"123\" into " +
-		"the host dir's sys/kernel/shm_rmid_forced and self/oom_score_adj. Also: the procfs mount " +
-		"follows the /proc symlink (runc refuses a /proc destination that is not a directory). " +
-		"Reproduce: remove this Skip, go test -run TestCVE2023_27561 ./integration/")
 	for _, tc := range []struct {
 		name     string
 		link     string // the rootfs's /proc
@@ -251,10 +243,6 @@ func TestCVE2025_52881(t *testing.T) {
 	// No procfs mount in the config: the image's /proc is a directory whose sys and self are
 	// links into a host volume. A real procfs is nowhere, so runo must fail rather than write.
 	t.Run("links into a volume without procfs", func(t *testing.T) {
-		t.Skip("runo bug: without a procfs in the config, /proc/sys and /proc/self are the image's; " +
-			"links from them into a rw volume make applySysctl and applyLimits write \"1\" and " +
-			"\"123\" into the host dir (runo writes by path, with no PROC_SUPER_MAGIC check). " +
-			"Reproduce: remove this Skip, go test -run 'TestCVE2025_52881/links' ./integration/")
 		e := newEnv(t)
 		b := e.newBundle("true")
 		vol := e.hostDir("volume")

@@ -13,6 +13,15 @@ import (
 // must fail: runo executes itself from a read-only mount.
 func TestCVE2019_5736(t *testing.T) {
 	e := newEnv(t)
+	// A private copy of the binary: while any other process executes the shared one, the
+	// reopen fails with ETXTBSY before the read-only mount is even consulted.
+	private := filepath.Join(e.dir, "runo-private")
+	copyFile(t, runoBinary, private)
+	if err := os.Chmod(private, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer func(shared string) { runoBinary = shared }(runoBinary)
+	runoBinary = private
 	b := e.newBundle("sleep", "1000")
 	out := b.bind("/out", false)
 	b.save()

@@ -102,7 +102,6 @@ func (c *Container) State() *State {
 		Rootfs:      c.state.Rootfs,
 		Created:     c.state.Created,
 		Annotations: c.state.Annotations,
-		Owner:       c.owner(),
 	}
 	if st.Status != Stopped {
 		st.Pid = c.state.Pid
@@ -122,8 +121,9 @@ func (c *Container) ociState(status Status) *specs.State {
 	}
 }
 
-// owner names the user who owns the container's state, as runc reports it.
-func (c *Container) owner() string {
+// Owner names the user who owns the container's state, as `list` reports it (runc's `state`
+// leaves the field empty, and so does State).
+func (c *Container) Owner() string {
 	fi, err := os.Stat(c.dir)
 	if err != nil {
 		return ""

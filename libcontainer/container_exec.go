@@ -25,6 +25,8 @@ type ExecOptions struct {
 	// PreserveFDs passes the caller's fds 3 .. 3+PreserveFDs-1 to the process.
 	PreserveFDs           int
 	Stdin, Stdout, Stderr *os.File
+	// IgnorePaused allows exec into a paused container; the process stays frozen until resume.
+	IgnorePaused bool
 	// SubCgroup places the process in a sub-cgroup of the container's (--cgroup), created if
 	// missing.
 	SubCgroup string
@@ -48,7 +50,9 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 	switch c.Status() {
 	case Created, Running:
 	case Paused:
-		return nil, statusError("cannot exec in a paused container")
+		if !o.IgnorePaused {
+			return nil, statusError("cannot exec in a paused container (use --ignore-paused to override)")
+		}
 	default:
 		return nil, statusError("cannot exec in a stopped container")
 	}

@@ -45,6 +45,7 @@ type initProcess struct {
 	console     *os.File
 	rootfs      *rootfs.Config    // Prepare resolves paths in it that Enter and Finalize use
 	mountFiles  []*os.File        // detached idmapped mounts by mount index (idmap.go)
+	proc        *procfs           // opened on first use, see procfs
 	seccompProg []unix.SockFilter // compiled linux.seccomp, loaded just before execve
 	// execPath is the container's executable, looked up while the parent still listened.
 	execPath string
@@ -238,6 +239,19 @@ func (p *initProcess) waitForStart() (int, error) {
 		return fd, runHooks("startContainer", h.StartContainer, &state)
 	}
 	return fd, nil
+}
+
+// procfs returns runo's own procfs handle, opening it on first use (after pivot_root, in the
+// container's pid namespace).
+func (p *initProcess) procfs() (*procfs, error) {
+	if p.proc == nil {
+		proc, err := openProcfs()
+		if err != nil {
+			return nil, err
+		}
+		p.proc = proc
+	}
+	return p.proc, nil
 }
 
 func fdFromEnv(name string) (int, error) {

@@ -128,8 +128,8 @@ func (p *initProcess) applyLSMLabels() error {
 		if !strings.HasPrefix(string(enabled), "Y") {
 			return fmt.Errorf("process.apparmorProfile %q: AppArmor is not enabled on this host", profile)
 		}
-		if err := writeThreadAttr("apparmor/exec", "exec "+profile); err != nil {
-			if err2 := writeThreadAttr("exec", "exec "+profile); err2 != nil {
+		if err := p.writeThreadAttr("apparmor/exec", "exec "+profile); err != nil {
+			if err2 := p.writeThreadAttr("exec", "exec "+profile); err2 != nil {
 				return fmt.Errorf("apply AppArmor profile %q: %w", profile, err)
 			}
 		}
@@ -138,23 +138,19 @@ func (p *initProcess) applyLSMLabels() error {
 		if _, err := os.Stat("/sys/fs/selinux/enforce"); err != nil {
 			return fmt.Errorf("process.selinuxLabel %q: SELinux is not enabled on this host", label)
 		}
-		if err := writeThreadAttr("exec", label); err != nil {
+		if err := p.writeThreadAttr("exec", label); err != nil {
 			return fmt.Errorf("apply SELinux label %q: %w", label, err)
 		}
 	}
 	return nil
 }
 
-// writeThreadAttr writes an LSM attribute of the calling thread (attrs are per thread).
-func writeThreadAttr(name, value string) error {
-	path := "/proc/thread-self/attr/" + name
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+// writeThreadAttr writes an LSM attribute of the calling thread (attrs are per thread), through
+// runo's own procfs.
+func (p *initProcess) writeThreadAttr(name, value string) error {
+	proc, err := p.procfs()
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	if _, err := f.WriteString(value); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return proc.write(proc.thread()+"/attr/"+name, value)
 }

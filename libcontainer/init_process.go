@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -45,12 +44,18 @@ func (p *initProcess) setupNetwork() error {
 	return nil
 }
 
-// applySysctl writes linux.sysctl through the container's own /proc, after pivot_root, so that
-// per-namespace keys land in the container's namespaces.
+// applySysctl writes linux.sysctl after pivot_root, through runo's own procfs, so that
+// per-namespace keys land in the container's namespaces and nowhere else.
 func (p *initProcess) applySysctl() error {
+	if len(p.spec.Linux.Sysctl) == 0 {
+		return nil
+	}
+	proc, err := p.procfs()
+	if err != nil {
+		return err
+	}
 	for key, value := range p.spec.Linux.Sysctl {
-		path := filepath.Join("/proc/sys", strings.ReplaceAll(key, ".", "/"))
-		if err := os.WriteFile(path, []byte(value), 0); err != nil {
+		if err := proc.write("sys/"+strings.ReplaceAll(key, ".", "/"), value); err != nil {
 			return fmt.Errorf("set sysctl %s: %w", key, err)
 		}
 	}
@@ -125,7 +130,11 @@ func (p *initProcess) applyLimits() error {
 		}
 	}
 	if adj := p.spec.Process.OOMScoreAdj; adj != nil {
-		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*adj)), 0); err != nil {
+		proc, err := p.procfs()
+		if err != nil {
+			return err
+		}
+		if err := proc.write(proc.self()+"/oom_score_adj", strconv.Itoa(*adj)); err != nil {
 			return fmt.Errorf("set oom_score_adj %d: %w", *adj, err)
 		}
 	}
@@ -280,7 +289,7 @@ func (p *initProcess) exec() error {
 	if err := p.applyLSMLabels(); err != nil {
 		return err
 	}
-	if err := closeFDs(3 + p.cfg.PreserveFDs); err != nil {
+	if err := p.closeFDs(3 + p.cfg.PreserveFDs); err != nil {
 		return err
 	}
 	if proc.NoNewPrivileges {
@@ -333,15 +342,20 @@ func setUser(u specs.User, keepCaps bool) error {
 }
 
 // closeFDs marks every fd from first up close-on-exec, so that nothing of runo's (the state
-// dir, the bundle, sockets) reaches the container's process.
-func closeFDs(first int) error {
-	entries, err := os.ReadDir("/proc/self/fd")
+// dir, the bundle, sockets) reaches the container's process. The list comes from runo's own
+// procfs: a fake /proc/self/fd in the image must not hide an fd.
+func (p *initProcess) closeFDs(first int) error {
+	proc, err := p.procfs()
+	if err != nil {
+		return err
+	}
+	names, err := proc.readDir(proc.self() + "/fd")
 	if err != nil {
 		return fmt.Errorf("list open fds: %w", err)
 	}
-	for _, e := range entries {
-		fd, err := strconv.Atoi(e.Name())
-		if err != nil || fd < first {
+	for _, name := range names {
+		fd, err := strconv.Atoi(name)
+		if err != nil || fd < first || fd == proc.fd {
 			continue
 		}
 		unix.CloseOnExec(fd)

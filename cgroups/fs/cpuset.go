@@ -53,7 +53,6 @@ func cpusetStats(dir string, s *cgroups.Stats) error {
 		{"cpuset.memory_spread_page", &c.MemorySpreadPage},
 		{"cpuset.memory_spread_slab", &c.MemorySpreadSlab},
 		{"cpuset.memory_pressure", &c.MemoryPressure},
-		{"cpuset.memory_pressure_enabled", &c.MemoryPressureEnabled}, // only in the root cgroup
 		{"cpuset.sched_load_balance", &c.SchedLoadBalance},
 	} {
 		v, err := readUint(dir, f.file)
