@@ -127,11 +127,6 @@ func TestCVE2021_30465Race(t *testing.T) {
 // moment later. Otherwise the read-only remount lands on the tmpfs and the container gets a
 // writable bind of a volume configured "ro".
 func TestCVE2021_30465RaceReadonly(t *testing.T) {
-	t.Skip("runo bug: afterMount (internal/rootfs/mount.go) re-resolves the destination by path " +
-		"(openInRoot) for the bind's read-only remount; under a symlink-exchange race the remount " +
-		"hits another mount and the \"ro\" bind stays writable (the container writes into the host " +
-		"volume). Reproduce: remove this Skip and run go test -run TestCVE2021_30465RaceReadonly " +
-		"-count=3 ./integration/ (fails within ~40 iterations, every run here)")
 	e := newEnv(t)
 	sr := newSwapRace(e)
 	sr.run([]string{"/x"}, nil, nil)

@@ -183,11 +183,6 @@ func TestCVE2023_28642(t *testing.T) {
 	// fails by chance: create must refuse the /proc destination itself, with an error naming it.
 	for _, link := range links {
 		t.Run("proc last "+link, func(t *testing.T) {
-			t.Skip("runo bug: checkProcMount (internal/rootfs/procmount.go) judges the /proc " +
-				"destination after resolving it, so /proc -> / passes as \"/\" and the procfs is " +
-				"mounted over the rootfs and runo pivots into it: create fails here only because " +
-				"/bin/probe is not in procfs (with process.args [\"/self/exe\"] create succeeds). " +
-				"Reproduce: rootfs/proc -> /, mounts [{/dev bind /dev rbind}, {/proc proc}], runo create")
 			e := newEnv(t)
 			b := e.newBundle("/bin/probe", "exit", "0")
 			procLink(t, b, link)

@@ -145,25 +145,3 @@ func openTree(path string, flags uint) (int, error) {
 		}
 	}
 }
-
-// attachMount attaches the detached mount mnt (from OpenIDMapped) on dest,
-// in place of the bind of src, then applies the options as bindMount does.
-func attachMount(c *Config, mnt *os.File, src, dest string, opts MountOptions) error {
-	var st unix.Stat_t
-	if err := unix.Fstat(int(mnt.Fd()), &st); err != nil {
-		return mountError(src, "bind", dest, fmt.Errorf("stat detached mount: %w", err))
-	}
-	dst, err := mountpoint(c.Rootfs, dest, st.Mode&unix.S_IFMT == unix.S_IFDIR)
-	if err != nil {
-		return mountError(src, "bind", dest, err)
-	}
-	defer dst.Close()
-	// Both ends by descriptor: the target is the handle resolved inside the
-	// rootfs, never a path an image could swap for a symlink.
-	err = unix.MoveMount(int(mnt.Fd()), "", int(dst.Fd()), "",
-		unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
-	if err != nil {
-		return fmt.Errorf("mount %s (idmapped bind) on %s: move_mount: %w", src, dest, err)
-	}
-	return afterMount(c, src, "bind", dest, opts)
-}

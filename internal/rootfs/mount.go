@@ -218,27 +218,12 @@ func deferReadonly(typ, dest string) bool {
 	return typ == "tmpfs" || filepath.Clean(dest) == "/dev"
 }
 
-// bindMount binds the host path src onto dest, then remounts it to apply the
-// flags a bind ignores.
-func bindMount(c *Config, src, dest string, opts MountOptions) error {
-	st, err := os.Stat(src)
-	if err != nil {
-		return mountError(src, "bind", dest, err)
-	}
-	dst, err := mountpoint(c.Rootfs, dest, st.IsDir())
-	if err != nil {
-		return mountError(src, "bind", dest, err)
-	}
-	defer dst.Close()
-	if err := mount(src, fdPath(dst), "", unix.MS_BIND|(opts.Flags&unix.MS_REC), ""); err != nil {
-		return mountError(src, "bind", dest, err)
-	}
-	return afterMount(c, src, "bind", dest, opts)
-}
-
-// afterMount applies to a fresh mount what mount(2) does not take with it:
-// bind flags (by remount), propagation and recursive attributes. The mount
-// is reopened: the handle taken before it names the covered directory.
+// afterMount applies to a fresh plain mount what mount(2) does not take with
+// it: propagation and recursive attributes. The mount is reopened by path (the
+// handle taken before it names the covered directory), and the reopened
+// handle must be the root of a mount other than the one it was made on: a
+// rootfs that swapped a directory for a symlink meanwhile is caught here.
+// (Binds never come here: they are set up by descriptor, see bind.go.)
 func afterMount(c *Config, src, typ, dest string, opts MountOptions) error {
 	remountFlags := opts.Flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
 	if deferReadonly(typ, dest) {
@@ -253,6 +238,9 @@ func afterMount(c *Config, src, typ, dest string, opts MountOptions) error {
 		return mountError(src, typ, dest, err)
 	}
 	defer f.Close()
+	if err := checkMountRoot(f); err != nil {
+		return mountError(src, typ, dest, err)
+	}
 	if needRemount {
 		if err := remountBind(fdPath(f), remountFlags, opts.ClearedFlags); err != nil {
 			return fmt.Errorf("remount %s (%s) on %s: %w", src, typ, dest, err)

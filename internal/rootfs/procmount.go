@@ -21,7 +21,9 @@ var procOverMounts = []string{
 }
 
 // checkProcMount refuses mounts over /proc or inside it, as runc does:
-// /proc itself only takes a procfs, inside it only procOverMounts.
+// /proc itself only takes a procfs, inside it only procOverMounts. A procfs
+// goes on /proc and nowhere else, and the image may not turn /proc into a
+// symlink that moves it (onto the root itself, say: CVE-2023-28642).
 func checkProcMount(root string, m *specs.Mount, typ string) error {
 	full, err := resolveInRoot(root, m.Destination)
 	if err != nil {
@@ -31,7 +33,15 @@ func checkProcMount(root string, m *specs.Mount, typ string) error {
 	if err != nil {
 		return fmt.Errorf("resolve %s in %s: %w", m.Destination, root, err)
 	}
-	return procMountAllowed(path.Join("/", rel), typ == "proc" || (typ == "bind" && isProcFS(m.Source)))
+	dest := path.Join("/", rel)
+	if dest == "/" {
+		return fmt.Errorf("mount destination %s resolves to the container's root: %w", m.Destination, ErrProcMount)
+	}
+	srcIsProc := typ == "proc" || (typ == "bind" && isProcFS(m.Source))
+	if srcIsProc && (dest != "/proc" || path.Clean("/"+m.Destination) != "/proc") {
+		return fmt.Errorf("procfs on %s (resolved to %s): only /proc, not through a symlink: %w", m.Destination, dest, ErrProcMount)
+	}
+	return procMountAllowed(dest, srcIsProc)
 }
 
 // procMountAllowed decides for a destination already resolved inside the
