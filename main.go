@@ -50,6 +50,10 @@ func runApp(args []string) int {
 		return int(code)
 	}
 	reportError(app, err)
+	var ef execFailure
+	if errors.As(err, &ef) {
+		return 255
+	}
 	return 1
 }
 
