@@ -97,6 +97,10 @@ if probe write /idmapped/new hello; then probe owner /idmapped/new; else echo wr
 			b.save()
 			idmappedBefore := countIDMappedHostMounts(t)
 			r := e.runo("run", "--bundle", b.dir, b.id)
+			if r.code != 0 && strings.Contains(r.stderr, "mount_setattr: invalid argument") {
+				// tmpfs, for one, takes idmapped mounts only from Linux 6.3 (the VM lanes' 6.1).
+				t.Skipf("the kernel cannot idmap the file system of %s: %s", src, r.stderr)
+			}
 			if r.code != 0 {
 				t.Fatalf("runo run: %v", r)
 			}

@@ -207,6 +207,7 @@ func (c *Container) startInit(o CreateOptions, fifo *os.File, mountFiles []*os.F
 		UIDMappings:   spec.Linux.UIDMappings,
 		GIDMappings:   spec.Linux.GIDMappings,
 		DenySetgroups: o.Rootless,
+		TimeOffsets:   spec.Linux.TimeOffsets,
 	})
 	if err != nil {
 		parent.Close()

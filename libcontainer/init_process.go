@@ -16,7 +16,6 @@ import (
 	"github.com/runo-project/runo/internal/capabilities"
 	"github.com/runo-project/runo/internal/rootfs"
 	"github.com/runo-project/runo/internal/seccomp"
-	"github.com/runo-project/runo/nsenter"
 	"github.com/runo-project/runo/specconv"
 )
 
@@ -245,13 +244,6 @@ func (p *initProcess) loadSeccomp() error {
 // exec becomes the container's process: user, capabilities, no_new_privs, then execve.
 func (p *initProcess) exec() error {
 	proc := p.spec.Process
-	if hasNewNamespace(p.spec, specs.TimeNamespace) {
-		// The offsets must be written before any process is in the namespace, and the execve
-		// below is what moves this one in; unshare needs the privileges dropped next.
-		if err := nsenter.UnshareTime(p.spec.Linux.TimeOffsets); err != nil {
-			return err
-		}
-	}
 	if err := p.applyProcessAttrs(); err != nil {
 		return err
 	}

@@ -47,6 +47,9 @@ type childArgs struct {
 	setGID       bool       // setresgid(0, 0, 0) and setgroups(0) after the user step
 	setUID       bool       // setresuid(0, 0, 0) after the user step
 	unshareFlags uintptr    // namespaces unshared after the user step
+	newTime      bool       // unshare a time namespace and write its offsets
+	timePath     *byte      // "/proc/self/timens_offsets"
+	timeOffsets  []byte     // what to write there; empty writes nothing
 	fork2        bool       // fork the process that execs (CLONE_PARENT)
 	files        []int      // fd i of the new program is files[i]; -1 leaves it closed
 	nextFD       int        // above every fd the child is given or holds
@@ -85,6 +88,7 @@ func forkChild(a *childArgs) (pid uintptr, err1 syscall.Errno) {
 		nextFD int
 		binFD  int
 		errW   int
+		timeFD uintptr
 	)
 	fd = a.files
 	nextFD = a.nextFD
@@ -200,6 +204,30 @@ func forkChild(a *childArgs) (pid uintptr, err1 syscall.Errno) {
 		}
 	}
 
+	// A new time namespace takes its offsets while no process is in it: unshare sets only the
+	// namespace of our next children and of our execve, so write them now, before both.
+	if a.newTime {
+		_, _, err1 = syscall.RawSyscall(syscall.SYS_UNSHARE, unix.CLONE_NEWTIME, 0, 0)
+		if err1 != 0 {
+			step = stepTime
+			goto childerror
+		}
+		if len(a.timeOffsets) > 0 {
+			timeFD, _, err1 = syscall.RawSyscall6(syscall.SYS_OPENAT, atFDCWD, uintptr(unsafe.Pointer(a.timePath)),
+				uintptr(syscall.O_WRONLY|syscall.O_CLOEXEC), 0, 0, 0)
+			if err1 != 0 {
+				step = stepTime
+				goto childerror
+			}
+			_, _, err1 = syscall.RawSyscall(syscall.SYS_WRITE, timeFD, uintptr(unsafe.Pointer(&a.timeOffsets[0])), uintptr(len(a.timeOffsets)))
+			syscall.RawSyscall(syscall.SYS_CLOSE, timeFD, 0, 0)
+			if err1 != 0 {
+				step = stepTime
+				goto childerror
+			}
+		}
+	}
+
 	// The pid namespace applies to children only: the process that execs is one more fork
 	// down, made a child of our parent so that the caller can wait for it.
 	if a.fork2 {
@@ -276,3 +304,6 @@ childerror:
 		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 253, 0, 0)
 	}
 }
+
+// atFDCWD is AT_FDCWD (-100) as a system call argument.
+const atFDCWD = ^uintptr(99)

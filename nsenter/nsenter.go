@@ -40,6 +40,9 @@ type Config struct {
 	// then stays denied in the namespace and its descendants.
 	DenySetgroups bool
 
+	// TimeOffsets are the offsets of a new time namespace (linux.timeOffsets).
+	TimeOffsets map[string]specs.LinuxTimeOffset
+
 	// Cgroup, if set, is an open directory of a cgroup v2 group that the child is created in
 	// (clone3 with CLONE_INTO_CGROUP). A new cgroup namespace is then rooted at that group;
 	// without it a new cgroup namespace is rooted at the caller's own cgroup, whatever the
@@ -110,6 +113,16 @@ func prepare(c *Config, p plan) (*start, error) {
 	a.newUser = p.newUser
 	a.unshareFlags = p.unshareFlags
 	a.fork2 = p.fork2
+	if p.newTime {
+		offsets, err := formatTimeOffsets(c.TimeOffsets)
+		if err != nil {
+			return nil, err
+		}
+		a.newTime, a.timeOffsets = true, offsets
+		if a.timePath, err = syscall.BytePtrFromString("/proc/self/timens_offsets"); err != nil {
+			return nil, err
+		}
+	}
 	a.joinUser = len(p.joins) > 0 && p.joins[len(p.joins)-1].Type == specs.UserNamespace
 	if p.enterUser {
 		// A process keeps its capabilities across execve only as root of its user namespace;

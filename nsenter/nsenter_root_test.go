@@ -230,7 +230,7 @@ func TestNewNamespace(t *testing.T) {
 				c.UIDMappings, c.GIDMappings = rootMaps, rootMaps
 			}
 			if typ == specs.TimeNamespace {
-				// Start leaves a new time namespace to the child: UnshareTime below.
+				// The helper child nests one more time namespace, with an offset, by UnshareTime.
 				exe, err := os.Executable()
 				if err != nil {
 					t.Fatal(err)

@@ -59,14 +59,15 @@ type plan struct {
 	// unshareFlags are the namespaces the child unshares after the joins and the user step,
 	// so that they are owned by the child's final user namespace.
 	unshareFlags uintptr
+	// newTime asks the child to make a time namespace, after the user namespace (which must
+	// own it) and before it forks or execs (whose process enters it).
+	newTime bool
 	// fork2 asks the child to fork once more (with CLONE_PARENT) after the namespace steps:
 	// unshare(CLONE_NEWPID) and setns(CLONE_NEWPID) only move the caller's future children.
 	fork2 bool
 }
 
-// newPlan checks the namespace list and decides the steps. A new time namespace is left out:
-// its offsets must be written before any process enters it, so the child makes it itself
-// (UnshareTime).
+// newPlan checks the namespace list and decides the steps.
 func newPlan(namespaces []specs.LinuxNamespace) (plan, error) {
 	var p plan
 	var newFlags uintptr
@@ -85,7 +86,8 @@ func newPlan(namespaces []specs.LinuxNamespace) (plan, error) {
 		seen[ns.Type] = true
 		switch {
 		case ns.Path == "" && ns.Type == specs.TimeNamespace:
-			// made by the child: see UnshareTime
+			// made by the child after the other steps, with its offsets (Config.TimeOffsets)
+			p.newTime = true
 		case ns.Path == "":
 			newFlags |= k.flag
 			pidNew = pidNew || ns.Type == specs.PIDNamespace

@@ -85,9 +85,9 @@ func TestNewPlan(t *testing.T) {
 			},
 		},
 		{
-			name: "new time is left to the child",
+			name: "new time is made by the child, with its offsets",
 			ns:   newNS(specs.TimeNamespace, specs.NetworkNamespace),
-			want: plan{cloneFlags: unix.CLONE_NEWNET},
+			want: plan{cloneFlags: unix.CLONE_NEWNET, newTime: true},
 		},
 		{
 			name: "joined net, new rest, no user",
@@ -111,6 +111,7 @@ func TestNewPlan(t *testing.T) {
 				newUser:      true,
 				enterUser:    true,
 				unshareFlags: allButUserTime,
+				newTime:      true,
 				fork2:        true,
 			},
 		},

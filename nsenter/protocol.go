@@ -49,6 +49,7 @@ const (
 	stepMaps
 	stepRoot
 	stepUnshare
+	stepTime
 	stepFork
 	stepFiles
 	stepExec
@@ -155,6 +156,8 @@ func (s *start) childError(m message, c *Config) error {
 		return fmt.Errorf("become root in user namespace: %w", errno)
 	case stepUnshare:
 		return fmt.Errorf("unshare %s namespaces: %w", flagNames(s.args.unshareFlags), errno)
+	case stepTime:
+		return fmt.Errorf("make time namespace with its offsets: %w", errno)
 	case stepFork:
 		return fmt.Errorf("fork into pid namespace: %w", errno)
 	case stepFiles:

@@ -18,8 +18,9 @@ var clocks = map[string]bool{"monotonic": true, "boottime": true}
 // UnshareTime makes a new time namespace with the given offsets for the calling process's
 // next execve. unshare(CLONE_NEWTIME) only sets the namespace of the thread's future
 // children; the offsets can be written only while no process is in the namespace, and the
-// execve of this same thread then moves the process in. Start leaves a new time namespace to
-// the child for this reason.
+// execve of this same thread then moves the process in. (Start makes a new time namespace in
+// its single-threaded child instead: before Linux 6.x a process whose time namespace for
+// children differs from its own may not create threads, which a Go program does at will.)
 //
 // Preconditions: the calling goroutine is locked to its OS thread, that thread is the main
 // thread (the kernel keeps timens_offsets only at /proc/<tgid>), and it is the thread that
