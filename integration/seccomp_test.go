@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -85,5 +86,95 @@ func TestSeccompBadProfile(t *testing.T) {
 	r := e.runo("create", "--bundle", b.dir, b.id)
 	if r.code == 0 || !strings.Contains(r.stderr, "seccomp") {
 		t.Errorf("create with a bad seccomp action: %v, want an error naming seccomp", r)
+	}
+}
+
+// TestSeccompEveryAction observes each action from inside the container, one syscall each.
+func TestSeccompEveryAction(t *testing.T) {
+	eperm := uint(1)
+	tests := []struct {
+		name   string
+		action specs.LinuxSeccompAction
+		want   func(r result) bool
+	}{
+		{"allow", specs.ActAllow, func(r result) bool { return r.code == 0 && strings.Contains(r.stdout, "rc=0") }},
+		{"log", specs.ActLog, func(r result) bool { return r.code == 0 && strings.Contains(r.stdout, "rc=0") }},
+		{"errno", specs.ActErrno, func(r result) bool { return strings.Contains(r.stdout, "rc=1") }},
+		// No tracer: the kernel answers ENOSYS.
+		{"trace", specs.ActTrace, func(r result) bool { return strings.Contains(r.stdout, "rc=1") }},
+		// SIGSYS: the shell reports its child's death as 128 + 31.
+		{"trap", specs.ActTrap, func(r result) bool { return strings.Contains(r.stdout, "rc=159") }},
+		{"kill", specs.ActKill, func(r result) bool { return strings.Contains(r.stdout, "rc=159") }},
+		{"kill thread", specs.ActKillThread, func(r result) bool { return strings.Contains(r.stdout, "rc=159") }},
+		{"kill process", specs.ActKillProcess, func(r result) bool { return strings.Contains(r.stdout, "rc=159") }},
+	}
+	e := newEnv(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// mkdir(1) in a child shell: the action hits mkdirat there, the outer shell reports.
+			b := e.newBundle("sh", "-c", "sh -c 'mkdir /tmp/d' 2>/dev/null; echo rc=$?")
+			b.spec.Mounts = append(b.spec.Mounts, specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs"})
+			b.spec.Linux.Seccomp = &specs.LinuxSeccomp{
+				DefaultAction: specs.ActAllow,
+				Syscalls:      []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: tt.action, ErrnoRet: &eperm}},
+			}
+			if tt.action == specs.ActAllow {
+				// A rule equal to the default is dropped; deny something else instead.
+				b.spec.Linux.Seccomp.Syscalls[0].Names = []string{"acct"}
+				b.spec.Linux.Seccomp.Syscalls[0].Action = specs.ActErrno
+			}
+			b.save()
+			if r := e.runo("run", "--bundle", b.dir, b.id); !tt.want(r) {
+				t.Errorf("%s: %v", tt.action, r)
+			}
+		})
+	}
+}
+
+// TestSeccompOperators observes every argument operator on kill(2)'s signal argument: each
+// rule denies with EPERM when its comparison with SIGCONT (18) holds.
+func TestSeccompOperators(t *testing.T) {
+	tests := []struct {
+		op          specs.LinuxSeccompOperator
+		value, mask uint64
+		denied      bool // for kill -CONT
+	}{
+		{specs.OpEqualTo, 18, 0, true},
+		{specs.OpEqualTo, 19, 0, false},
+		{specs.OpNotEqual, 18, 0, false},
+		{specs.OpNotEqual, 19, 0, true},
+		{specs.OpLessThan, 19, 0, true},
+		{specs.OpLessThan, 18, 0, false},
+		{specs.OpLessEqual, 18, 0, true},
+		{specs.OpGreaterThan, 17, 0, true},
+		{specs.OpGreaterThan, 18, 0, false},
+		{specs.OpGreaterEqual, 18, 0, true},
+		{specs.OpMaskedEqual, 2, 0x2, true},  // 18 & 2 == 2
+		{specs.OpMaskedEqual, 1, 0x1, false}, // 18 & 1 == 0
+	}
+	e := newEnv(t)
+	for _, tt := range tests {
+		name := fmt.Sprintf("%s %d mask %#x", tt.op, tt.value, tt.mask)
+		t.Run(name, func(t *testing.T) {
+			b := e.newBundle("sh", "-c", "kill -CONT $$ 2>/dev/null; echo rc=$?")
+			arg := specs.LinuxSeccompArg{Index: 1, Value: tt.value, Op: tt.op}
+			if tt.op == specs.OpMaskedEqual {
+				arg.Value, arg.ValueTwo = tt.mask, tt.value
+			}
+			b.spec.Linux.Seccomp = &specs.LinuxSeccomp{
+				DefaultAction: specs.ActAllow,
+				Syscalls: []specs.LinuxSyscall{{Names: []string{"kill"}, Action: specs.ActErrno,
+					Args: []specs.LinuxSeccompArg{arg}}},
+			}
+			b.save()
+			r := e.mustRuno("run", "--bundle", b.dir, b.id)
+			want := "rc=0"
+			if tt.denied {
+				want = "rc=1"
+			}
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("kill -CONT under %s: %q, want %s", name, r.stdout, want)
+			}
+		})
 	}
 }
