@@ -108,6 +108,16 @@ func newPlan(namespaces []specs.LinuxNamespace) (plan, error) {
 		// the new namespaces and the child is born in its new pid namespace. The cgroup
 		// namespace is unshared by the child: clone makes it from the caller's cgroup, before
 		// CLONE_INTO_CGROUP moves the child (see Config.Cgroup).
+		if p.newTime {
+			// A new time namespace holds only processes forked after it was made (kernels
+			// before 6.x do not move the execve'ing process in, and refuse it threads while
+			// its namespace differs from its children's). So the child unshares everything
+			// and forks the process that execs: that one is born in the new namespaces. (The
+			// first clone cannot make the pid namespace: its init could not fork CLONE_PARENT.)
+			p.unshareFlags = newFlags
+			p.fork2 = true
+			return p, nil
+		}
 		p.cloneFlags = newFlags &^ unix.CLONE_NEWCGROUP
 		p.unshareFlags = newFlags & unix.CLONE_NEWCGROUP
 		p.fork2 = pidJoined
@@ -117,6 +127,6 @@ func newPlan(namespaces []specs.LinuxNamespace) (plan, error) {
 	// made after the user step. The user namespace is unshared on its own and mapped before the
 	// rest, as runc does (some LSM labels, e.g. SELinux on mqueue, depend on it).
 	p.unshareFlags = newFlags &^ unix.CLONE_NEWUSER
-	p.fork2 = pidNew || pidJoined
+	p.fork2 = pidNew || pidJoined || p.newTime // see the time namespace above
 	return p, nil
 }

@@ -87,7 +87,7 @@ func TestNewPlan(t *testing.T) {
 		{
 			name: "new time is made by the child, with its offsets",
 			ns:   newNS(specs.TimeNamespace, specs.NetworkNamespace),
-			want: plan{cloneFlags: unix.CLONE_NEWNET, newTime: true},
+			want: plan{unshareFlags: unix.CLONE_NEWNET, newTime: true, fork2: true},
 		},
 		{
 			name: "joined net, new rest, no user",
