@@ -34,7 +34,7 @@ unit:
 
 # Package tests that need root: namespaces and mounts, in namespaces of their own.
 roottests:
-	RUNO_ROOT_TESTS=1 $(GO) test -count=1 ./nsenter/... ./internal/rootfs/...
+	RUNO_ROOT_TESTS=1 $(GO) test -count=1 ./nsenter/... ./internal/rootfs/... ./internal/seccomp/... ./cgroups/...
 
 integration: runo probe
 	RUNO_BINARY=$(CURDIR)/runo RUNO_PROBE=$(CURDIR)/integration/probe.bin \
