@@ -48,6 +48,7 @@ conformance: deps runo
 bench: runo
 	RUNO_BENCH_DEPS=1 ./hack/deps.sh
 	$(GO) run ./tools/bench -runo $(CURDIR)/runo $(BENCHFLAGS)
+	$(GO) run ./tools/seccompbench
 
 install: runo
 	install -D -m 0755 runo $(DESTDIR)$(PREFIX)/sbin/runo

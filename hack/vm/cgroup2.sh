@@ -7,7 +7,6 @@
 LANE=cgroup2
 . "$(dirname "$0")/lib.sh"
 
-TIMEOUT=${RUNO_VM_TIMEOUT:-900}
 MODULES=(overlay)
 start=$(date +%s)
 
@@ -35,7 +34,7 @@ with_cache_lock build_base
 
 bins=$WORK/bins/opt/runo-vm
 build_test_binaries "$bins"
-printf '%s\n' "${RUNO_VM_TESTFLAGS:-}" >"$bins/testflags"
+printf '%s\n' "-test.timeout=$SUITE_TIMEOUT ${RUNO_VM_TESTFLAGS:-}" >"$bins/testflags"
 (cd "$WORK/bins" && find . -mindepth 1 -print0 | cpio --null -o -H newc --owner 0:0 --quiet) >"$WORK/bins.cpio"
 # An uncompressed archive must start 4-byte aligned; the kernel skips the zeros in between.
 cp "$BASE" "$WORK/initrd"

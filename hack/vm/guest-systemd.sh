@@ -23,7 +23,7 @@ report "RUNO-VM-INFO overlay: $(grep -c overlay /proc/filesystems)"
 cd "$dir" # as go test does: the package's directory, with testdata/
 RUNO_BINARY=$dir/runo RUNO_PROBE=$dir/probe HOME=/root TMPDIR=/tmp \
 	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-	"$dir/integration.test" -test.v -test.count=1 -test.timeout=10m $(cat "$dir/testflags" 2>/dev/null) >&3 2>&3
+	"$dir/integration.test" -test.v -test.count=1 $(cat "$dir/testflags" 2>/dev/null) >&3 2>&3
 rc=$?
 
 smoke=0

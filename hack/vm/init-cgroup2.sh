@@ -54,7 +54,7 @@ report "RUNO-VM-INFO filesystems: $(grep -c . /proc/filesystems), overlay: $(gre
 
 cd /opt/runo-vm # as go test does: the package's directory, with testdata/
 RUNO_BINARY=/opt/runo-vm/runo RUNO_PROBE=/opt/runo-vm/probe HOME=/root TMPDIR=/tmp \
-	/opt/runo-vm/integration.test -test.v -test.count=1 -test.timeout=10m $(cat /opt/runo-vm/testflags 2>/dev/null) \
+	/opt/runo-vm/integration.test -test.v -test.count=1 $(cat /opt/runo-vm/testflags 2>/dev/null) \
 	>/dev/ttyS1 2>&1
 rc=$?
 report "RUNO-VM-EXIT $rc"

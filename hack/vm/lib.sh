@@ -6,7 +6,8 @@
 # the test binary are not cached: they travel into the VM fresh on every run.
 #
 # Variables a lane sets before sourcing: LANE (its name, for messages).
-# Knobs: RUNO_VM_CACHE, RUNO_VM_TIMEOUT (seconds for the whole VM run), RUNO_VM_MEM (MiB),
+# Knobs: RUNO_VM_CACHE, RUNO_VM_TIMEOUT (seconds for the whole VM run, default 480),
+# RUNO_VM_SUITE_TIMEOUT (go test -test.timeout in the guest, default 6m), RUNO_VM_MEM (MiB),
 # RUNO_VM_SMP, RUNO_VM_KERNEL_PKG (default linux-image-cloud-amd64), GO.
 
 set -euo pipefail
@@ -18,6 +19,10 @@ GO=${GO:-go}
 KERNEL_PKG=${RUNO_VM_KERNEL_PKG:-linux-image-cloud-amd64}
 VM_MEM=${RUNO_VM_MEM:-2048}
 VM_SMP=${RUNO_VM_SMP:-2}
+# The suite's own timeout (go test -test.timeout) and the VM's: a normal run takes 1-2 minutes
+# under TCG, and both lanes must fit in CI's 30 minutes with everything else, hung or not.
+SUITE_TIMEOUT=${RUNO_VM_SUITE_TIMEOUT:-6m}
+TIMEOUT=${RUNO_VM_TIMEOUT:-480}
 export CGO_ENABLED=0
 
 log() { echo "[vm-$LANE] $*" >&2; }
@@ -89,7 +94,7 @@ common_preflight() {
 	[ -f "$REPO/integration/probe.bin" ] || die "no $REPO/integration/probe.bin: run make probe first"
 	need_tools qemu-system-x86_64:qemu-system-x86 cpio:cpio gzip:gzip dpkg-deb:dpkg flock:util-linux
 	[ -x /usr/bin/busybox ] || need_tools busybox:busybox-static
-	file -L /usr/bin/busybox 2>/dev/null | grep -q 'statically linked' ||
+	file -L /usr/bin/busybox 2>/dev/null | grep 'statically linked' >/dev/null ||
 		need_tools busybox:busybox-static
 	mkdir -p "$CACHE"
 }
@@ -288,6 +293,10 @@ summarize() {
 	fail=$(tr -d '\r' <"$results" | grep -c '^--- FAIL' || true)
 	skip=$(tr -d '\r' <"$results" | grep -c '^--- SKIP' || true)
 	log "suite: $pass passed, $fail failed, $skip skipped (top-level tests)"
+	if grep -q '^panic: ' "$results"; then
+		log "the suite panicked: $(tr -d '\r' <"$results" | grep -m1 '^panic: ')"
+		tr -d '\r' <"$results" | sed -n '/^[[:space:]]*running tests:/,/^$/p' | sed 's/^/    /' >&2
+	fi
 	if [ "$fail" != 0 ]; then
 		log "failing tests (with their first lines):"
 		tr -d '\r' <"$results" | awk '
@@ -319,7 +328,7 @@ no_report() {
 		log "FAIL: the VM ended (qemu status $qrc) without reporting RUNO-VM-EXIT"
 	fi
 	log "last lines of the console ($CACHE/last-$LANE-console.log):"
-	tr -d '\r' <"$console" | tail -40 | sed 's/^/    /' >&2
+	tr -d '\r' <"$console" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tail -40 | sed 's/^/    /' >&2
 }
 
 # apt_mirror SUITE prints the URI of the first apt source (deb, not deb-src) that serves SUITE,

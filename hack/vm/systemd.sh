@@ -14,7 +14,6 @@
 LANE=systemd
 . "$(dirname "$0")/lib.sh"
 
-TIMEOUT=${RUNO_VM_TIMEOUT:-900}
 MODULES=(virtio_pci virtio_blk overlay)
 . "$VM_DIR/image-systemd.sh"
 start=$(date +%s)
@@ -50,7 +49,7 @@ with_cache_lock build_image
 bins=$WORK/bins
 build_test_binaries "$bins"
 install -m 0755 "$VM_DIR/guest-systemd.sh" "$VM_DIR/smoke-systemd.sh" "$bins/"
-printf '%s\n' "${RUNO_VM_TESTFLAGS:-}" >"$bins/testflags"
+printf '%s\n' "-test.timeout=$SUITE_TIMEOUT ${RUNO_VM_TESTFLAGS:-}" >"$bins/testflags"
 [ "${RUNO_VM_SKIP_SMOKE:-0}" = 1 ] && touch "$bins/skip-smoke"
 tar -C "$bins" -cf "$WORK/bins.tar" .
 
