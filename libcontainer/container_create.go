@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/runo-project/runo/cgroups/devices"
 	"github.com/runo-project/runo/cgroups/manager"
 	"github.com/runo-project/runo/internal/cpuset"
+	"github.com/runo-project/runo/internal/seccomp"
 	"github.com/runo-project/runo/internal/selfexe"
 	"github.com/runo-project/runo/nsenter"
 	"github.com/runo-project/runo/specconv"
@@ -104,6 +107,7 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 		Namespaces:  spec.Linux.Namespaces,
 	}}
 	uid, gid := containerRoot(spec)
+	logUnknownSyscalls(c.log, spec.Linux.Seccomp)
 	fifo, err := makeFifo(dir, uid, gid)
 	if err != nil {
 		return nil, err
@@ -398,4 +402,15 @@ func hasLimits(r *specs.LinuxResources) bool {
 	limits := *r
 	limits.Devices = nil
 	return !reflect.ValueOf(limits).IsZero()
+}
+
+// logUnknownSyscalls names, at debug level as runc does, the syscalls of a profile that runo's
+// tables do not know; init skips them. Compiling twice costs only with --debug.
+func logUnknownSyscalls(log *slog.Logger, sc *specs.LinuxSeccomp) {
+	if sc == nil || !log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	if _, unknown, err := seccomp.Compile(sc, runtime.GOARCH); err == nil && len(unknown) > 0 {
+		log.Debug("seccomp: skipping syscalls unknown to runo: " + strings.Join(unknown, ", "))
+	}
 }

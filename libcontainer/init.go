@@ -155,6 +155,7 @@ func (p *initProcess) rootfsConfig() *rootfs.Config {
 		MaskedPaths:   l.MaskedPaths,
 		ReadonlyPaths: l.ReadonlyPaths,
 		NoPivot:       p.cfg.NoPivot,
+		MountLabel:    l.MountLabel,
 		InUserNS:      hasNamespace(p.spec, specs.UserNamespace),
 		NewCgroupNS:   hasNewNamespace(p.spec, specs.CgroupNamespace),
 		Console:       p.spec.Process.Terminal,

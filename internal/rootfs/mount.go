@@ -35,6 +35,10 @@ type Config struct {
 	ReadonlyPaths []string
 	// NoPivot is --no-pivot: MS_MOVE + chroot instead of pivot_root.
 	NoPivot bool
+	// MountLabel is linux.mountLabel: the SELinux context of the file systems
+	// runo mounts (not of binds, which keep their source's labels). Ignored
+	// on a host without SELinux, as runc does.
+	MountLabel string
 	// InUserNS: mknod is refused in a user namespace, so devices are
 	// bind-mounted from the host instead.
 	InUserNS bool
@@ -205,10 +209,28 @@ func plainMount(c *Config, src, typ, dest string, opts MountOptions) error {
 	if deferReadonly(typ, dest) {
 		flags &^= unix.MS_RDONLY
 	}
-	if err := mount(src, fdPath(dst), typ, flags, opts.Data); err != nil {
+	if err := mount(src, fdPath(dst), typ, flags, withMountLabel(opts.Data, c.MountLabel)); err != nil {
 		return mountError(src, typ, dest, err)
 	}
 	return afterMount(c, src, typ, dest, opts)
+}
+
+// withMountLabel adds the SELinux context option to a mount's data, when SELinux is enabled.
+func withMountLabel(data, label string) string {
+	if label == "" || !selinuxEnabled() {
+		return data
+	}
+	opt := `context="` + label + `"`
+	if data == "" {
+		return opt
+	}
+	return data + "," + opt
+}
+
+func selinuxEnabled() bool {
+	var st unix.Statfs_t
+	const selinuxMagic = 0xf97cff8c
+	return unix.Statfs("/sys/fs/selinux", &st) == nil && st.Type == selinuxMagic
 }
 
 // deferReadonly reports whether a read-only mount is mounted read-write and
