@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,7 +21,6 @@ import (
 	"github.com/runo-project/runo/cgroups/manager"
 	"github.com/runo-project/runo/internal/cpuset"
 	"github.com/runo-project/runo/internal/seccomp"
-	"github.com/runo-project/runo/internal/selfexe"
 	"github.com/runo-project/runo/nsenter"
 	"github.com/runo-project/runo/specconv"
 )
@@ -166,58 +164,25 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 // the fifo become fds of init after the preserved ones, then the console socket and the
 // detached idmapped mounts.
 func (c *Container) startInit(o CreateOptions, fifo *os.File, mountFiles []*os.File) (*os.Process, *os.File, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("create sync socket: %w", err)
-	}
-	parent := os.NewFile(uintptr(fds[0]), "sync-parent")
-	child := os.NewFile(uintptr(fds[1]), "sync-child")
-	defer child.Close()
-
-	var extra []*os.File
-	for fd := 3; fd < 3+o.PreserveFDs; fd++ {
-		extra = append(extra, os.NewFile(uintptr(fd), "preserved-"+strconv.Itoa(fd)))
-	}
-	env := []string{
-		initGoEnv,
-		envSyncFD + "=" + strconv.Itoa(3+len(extra)),
-		envFifoFD + "=" + strconv.Itoa(4+len(extra)),
-	}
-	extra = append(extra, child, fifo)
+	files := newInitFiles(o.PreserveFDs)
+	files.add(envFifoFD, fifo)
 	if o.Console != nil {
-		env = append(env, envConsoleFD+"="+strconv.Itoa(3+len(extra)))
-		extra = append(extra, o.Console)
+		files.add(envConsoleFD, o.Console)
 	}
-	if e := mountFDsEnv(mountFiles, 3+len(extra), &extra); e != "" {
-		env = append(env, e)
+	if e := mountFDsEnv(mountFiles, 3+len(files.extra), &files.extra); e != "" {
+		files.env = append(files.env, e)
 	}
 	spec := o.Config.Spec
-	exe, err := selfexe.Open()
-	if err != nil {
-		parent.Close()
-		return nil, nil, err
-	}
-	defer exe.Close()
-	proc, err := nsenter.Start(&nsenter.Config{
-		Binary:        exe,
-		Path:          "/proc/self/exe",
-		Args:          []string{"runo", "init"},
-		Env:           env,
+	return startRunoInit(files, nsenter.Config{
 		Stdin:         o.Stdin,
 		Stdout:        o.Stdout,
 		Stderr:        o.Stderr,
-		ExtraFiles:    extra,
 		Namespaces:    namespacesForStart(spec.Linux.Namespaces),
 		UIDMappings:   spec.Linux.UIDMappings,
 		GIDMappings:   spec.Linux.GIDMappings,
 		DenySetgroups: o.Rootless,
 		TimeOffsets:   spec.Linux.TimeOffsets,
 	})
-	if err != nil {
-		parent.Close()
-		return nil, nil, fmt.Errorf("start container init: %w", err)
-	}
-	return proc, parent, nil
 }
 
 // bootstrap drives init through the sync protocol (see sync.go) until it is ready.

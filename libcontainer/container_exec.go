@@ -9,11 +9,9 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/runo-project/runo/cgroups"
 	"github.com/runo-project/runo/cgroups/manager"
-	"github.com/runo-project/runo/internal/selfexe"
 	"github.com/runo-project/runo/nsenter"
 )
 
@@ -125,29 +123,14 @@ func (c *Container) execCgroup(sub string) (cgroups.Manager, error) {
 
 // startExecInit starts `runo init` in every namespace of the container's init.
 func (c *Container) startExecInit(o ExecOptions) (*os.Process, *os.File, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("create sync socket: %w", err)
-	}
-	parent := os.NewFile(uintptr(fds[0]), "sync-parent")
-	child := os.NewFile(uintptr(fds[1]), "sync-child")
-	defer child.Close()
-
-	var extra []*os.File
-	for fd := 3; fd < 3+o.PreserveFDs; fd++ {
-		extra = append(extra, os.NewFile(uintptr(fd), "preserved-"+strconv.Itoa(fd)))
-	}
-	env := []string{initGoEnv, envSyncFD + "=" + strconv.Itoa(3+len(extra))}
-	extra = append(extra, child)
+	files := newInitFiles(o.PreserveFDs)
 	if o.Console != nil {
-		env = append(env, envConsoleFD+"="+strconv.Itoa(3+len(extra)))
-		extra = append(extra, o.Console)
+		files.add(envConsoleFD, o.Console)
 	}
 	var joins []specs.LinuxNamespace
 	for _, ns := range c.state.Namespaces {
 		name, err := nsenter.ProcName(ns.Type)
 		if err != nil {
-			parent.Close()
 			return nil, nil, err
 		}
 		joins = append(joins, specs.LinuxNamespace{
@@ -155,26 +138,10 @@ func (c *Container) startExecInit(o ExecOptions) (*os.Process, *os.File, error) 
 			Path: "/proc/" + strconv.Itoa(c.state.Pid) + "/ns/" + name,
 		})
 	}
-	exe, err := selfexe.Open()
-	if err != nil {
-		parent.Close()
-		return nil, nil, err
-	}
-	defer exe.Close()
-	proc, err := nsenter.Start(&nsenter.Config{
-		Binary:     exe,
-		Path:       "/proc/self/exe",
-		Args:       []string{"runo", "init"},
-		Env:        env,
+	return startRunoInit(files, nsenter.Config{
 		Stdin:      o.Stdin,
 		Stdout:     o.Stdout,
 		Stderr:     o.Stderr,
-		ExtraFiles: extra,
 		Namespaces: joins,
 	})
-	if err != nil {
-		parent.Close()
-		return nil, nil, fmt.Errorf("start exec init: %w", err)
-	}
-	return proc, parent, nil
 }

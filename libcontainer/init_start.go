@@ -1,0 +1,61 @@
+package libcontainer
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/internal/selfexe"
+	"github.com/runo-project/runo/nsenter"
+)
+
+// initFiles lays out the fds of a `runo init`: the caller's preserved fds from 3 on, then the
+// files init needs, whose numbers it learns from its environment.
+type initFiles struct {
+	extra []*os.File
+	env   []string
+}
+
+func newInitFiles(preserveFDs int) *initFiles {
+	f := &initFiles{env: []string{initGoEnv}}
+	for fd := 3; fd < 3+preserveFDs; fd++ {
+		f.extra = append(f.extra, os.NewFile(uintptr(fd), "preserved-"+strconv.Itoa(fd)))
+	}
+	return f
+}
+
+// add passes file as the next fd, named to init by the environment variable name.
+func (f *initFiles) add(name string, file *os.File) {
+	f.env = append(f.env, name+"="+strconv.Itoa(3+len(f.extra)))
+	f.extra = append(f.extra, file)
+}
+
+// startRunoInit starts `runo init` through nsenter (cfg says where: namespaces, stdio, id
+// maps), from runo's binary protected against overwriting (internal/selfexe), with the sync
+// socket as envSyncFD. It returns the process and the parent's end of the socket.
+func startRunoInit(files *initFiles, cfg nsenter.Config) (*os.Process, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create sync socket: %w", err)
+	}
+	parent := os.NewFile(uintptr(fds[0]), "sync-parent")
+	child := os.NewFile(uintptr(fds[1]), "sync-child")
+	defer child.Close()
+	files.add(envSyncFD, child)
+	exe, err := selfexe.Open()
+	if err != nil {
+		parent.Close()
+		return nil, nil, err
+	}
+	defer exe.Close()
+	cfg.Binary, cfg.Path, cfg.Args = exe, "/proc/self/exe", []string{"runo", "init"}
+	cfg.Env, cfg.ExtraFiles = files.env, files.extra
+	proc, err := nsenter.Start(&cfg)
+	if err != nil {
+		parent.Close()
+		return nil, nil, fmt.Errorf("start runo init: %w", err)
+	}
+	return proc, parent, nil
+}
