@@ -313,6 +313,9 @@ pod_restart() {
 
 # the memory limit acts: a process allocating past it is OOM-killed (exit 137)
 pod_oom() {
+	# conmon writes a file named oom into its working directory when the container is
+	# OOM-killed: keep it in the work dir, not the caller's.
+	cd "$WORK" || die "cd $WORK"
 	run "${PM[@]}" run --rm --memory 16m --memory-swap 16m "$IMAGE" sh -c 'x=$(head -c 64000000 /dev/zero | tr "\0" a); echo survived'
 	[ "$RC" = 137 ] || die "podman run --memory 16m allocating 64MB: exit status $RC, want 137 (OOM-killed); $(got)"
 }
