@@ -40,17 +40,22 @@ func (c *Container) Destroy(force bool) error {
 		}
 	}
 	var errs []error
-	if cg := c.cgroup(); cg != nil && !c.sharesCgroup() {
-		if c.state.SharedPidNS {
+	if cg := c.cgroup(); cg != nil {
+		// A cgroup with processes left after init died is either shared with another
+		// container (a pod: keep it) or holds this container's own leftovers. The scan of the
+		// other containers happens only then, so that delete does not grow with their number.
+		pids, _ := cg.Pids()
+		shared := len(pids) > 0 && c.sharesCgroup()
+		if !shared && c.state.SharedPidNS {
 			// Without a pid namespace of its own the container's processes outlive its init.
-			if pids, err := cg.Pids(); err == nil {
-				for _, pid := range pids {
-					unix.Kill(pid, unix.SIGKILL)
-				}
+			for _, pid := range pids {
+				unix.Kill(pid, unix.SIGKILL)
 			}
 		}
-		if err := cg.Destroy(); err != nil {
-			errs = append(errs, err)
+		if !shared {
+			if err := cg.Destroy(); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if err := os.RemoveAll(c.dir); err != nil {
