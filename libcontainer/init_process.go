@@ -247,6 +247,25 @@ func (p *initProcess) exec() error {
 	if err := p.applyProcessAttrs(); err != nil {
 		return err
 	}
+	// What reads or writes runo's procfs comes before any seccomp filter, which may not allow
+	// openat2 (a profile older than the call answers ENOSYS for it). The LSM labels take
+	// effect at execve, wherever they are set.
+	if err := p.applyLSMLabels(); err != nil {
+		return err
+	}
+	if err := p.closeFDs(3 + p.cfg.PreserveFDs); err != nil {
+		return err
+	}
+	var caps capabilities.Sets
+	lastCap := 0
+	if proc.Capabilities != nil {
+		var err error
+		if lastCap, err = capabilities.LastCap(); err != nil {
+			return err
+		}
+		caps, _ = capabilities.Parse(proc.Capabilities, lastCap)
+		caps = capabilities.Available(caps, lastCap)
+	}
 	if !proc.NoNewPrivileges {
 		// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while init still
 		// has it. The profile then also sees the few calls that drop privileges below.
@@ -254,13 +273,7 @@ func (p *initProcess) exec() error {
 			return err
 		}
 	}
-	var caps capabilities.Sets
 	if proc.Capabilities != nil {
-		lastCap, err := capabilities.LastCap()
-		if err != nil {
-			return err
-		}
-		caps, _ = capabilities.Parse(proc.Capabilities, lastCap)
 		if err := capabilities.DropBounding(caps, lastCap); err != nil {
 			return err
 		}
@@ -277,20 +290,11 @@ func (p *initProcess) exec() error {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("set no_new_privs: %w", err)
 		}
-	}
-	if err := p.applyLSMLabels(); err != nil {
-		return err
-	}
-	if err := p.closeFDs(3 + p.cfg.PreserveFDs); err != nil {
-		return err
-	}
-	if proc.NoNewPrivileges {
 		// As late as possible: the filter is for the container's program, not for runo.
 		if err := p.loadSeccomp(); err != nil {
 			return err
 		}
 	}
-
 	if err := syscall.Exec(p.execPath, proc.Args, os.Environ()); err != nil {
 		return fmt.Errorf("exec %s: %w", p.execPath, err)
 	}

@@ -67,6 +67,26 @@ func Parse(c *specs.LinuxCapabilities, lastCap int) (Sets, []string) {
 	return s, unknown
 }
 
+// Available masks s with the calling thread's bounding set: a capability the runtime itself
+// may not have (a host whose bounding set lacks CAP_SYS_RESOURCE, say) cannot be given to the
+// container, and asking the kernel for it fails the whole capset.
+//
+// Preconditions: the calling goroutine is locked to its OS thread.
+func Available(s Sets, lastCap int) Sets {
+	var have uint64
+	for n := 0; n <= lastCap; n++ {
+		if ok, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(n), 0, 0, 0); err == nil && ok == 1 {
+			have |= 1 << uint(n)
+		}
+	}
+	s.Bounding &= have
+	s.Effective &= have
+	s.Permitted &= have
+	s.Inheritable &= have
+	s.Ambient &= have
+	return s
+}
+
 // LastCap reads the highest capability number the kernel supports.
 func LastCap() (int, error) {
 	data, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
