@@ -30,6 +30,13 @@ func Enter(c *Config) error {
 	if err != nil {
 		return err
 	}
+	// linux.rootfsPropagation is for the container's "/", which exists only now: what
+	// Prepare set on the old root does not carry over to the rootfs bind (runc does the same).
+	if c.Propagation != "" {
+		if err := mount("", "/", "", propagationFlags[c.Propagation], ""); err != nil {
+			return fmt.Errorf("set rootfs propagation %s: %w", c.Propagation, err)
+		}
+	}
 	if err := unix.Chdir("/"); err != nil {
 		return fmt.Errorf("chdir /: %w", err)
 	}
