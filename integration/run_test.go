@@ -318,3 +318,22 @@ func stateKeys(t *testing.T, stdout string) map[string]any {
 	}
 	return m
 }
+
+// TestRootfsPropagation checks linux.rootfsPropagation on the container's "/".
+func TestRootfsPropagation(t *testing.T) {
+	e := newEnv(t)
+	b := e.newBundle("cat", "/proc/self/mountinfo")
+	b.spec.Linux.RootfsPropagation = "unbindable"
+	b.save()
+	r := e.mustRuno("run", "--bundle", b.dir, b.id)
+	for _, line := range strings.Split(r.stdout, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 6 && f[4] == "/" {
+			if !strings.Contains(line, "unbindable") {
+				t.Errorf("root mount %q, want it unbindable", line)
+			}
+			return
+		}
+	}
+	t.Errorf("no root mount in %q", r.stdout)
+}
