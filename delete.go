@@ -19,7 +19,7 @@ var deleteCommand = cli.Command{
 		if err := checkArgs(ctx, 1, "<container-id>"); err != nil {
 			return err
 		}
-		c, err := libcontainer.Load(ctx.GlobalString("root"), ctx.Args().First(), logger(ctx))
+		c, err := loadContainer(ctx)
 		if errors.Is(err, libcontainer.ErrNotExist) && ctx.Bool("force") {
 			return nil // runc: deleting a missing container with --force succeeds
 		}

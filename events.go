@@ -35,7 +35,7 @@ var eventsCommand = cli.Command{
 		if interval <= 0 {
 			return fmt.Errorf("--interval: %s is not positive", interval)
 		}
-		c, err := libcontainer.Load(ctx.GlobalString("root"), ctx.Args().First(), logger(ctx))
+		c, err := loadContainer(ctx)
 		if err != nil {
 			return err
 		}

@@ -41,7 +41,7 @@ var execCommand = cli.Command{
 		if ctx.NArg() < 1 {
 			return errors.New("exec: requires at least 1 argument: <container-id> [command [args...]]")
 		}
-		c, err := libcontainer.Load(ctx.GlobalString("root"), ctx.Args().First(), logger(ctx))
+		c, err := loadContainer(ctx)
 		if err != nil {
 			return err
 		}

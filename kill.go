@@ -7,8 +7,6 @@ import (
 
 	"github.com/urfave/cli"
 	"golang.org/x/sys/unix"
-
-	"github.com/runo-project/runo/libcontainer"
 )
 
 var killCommand = cli.Command{
@@ -30,7 +28,7 @@ var killCommand = cli.Command{
 		if err != nil {
 			return err
 		}
-		c, err := libcontainer.Load(ctx.GlobalString("root"), ctx.Args().First(), logger(ctx))
+		c, err := loadContainer(ctx)
 		if err != nil {
 			return err
 		}

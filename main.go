@@ -126,3 +126,23 @@ func checkArgs(ctx *cli.Context, n int, usage string) error {
 	}
 	return nil
 }
+
+// loadContainer loads the container named by the first argument under --root.
+func loadContainer(ctx *cli.Context) (*libcontainer.Container, error) {
+	return libcontainer.Load(ctx.GlobalString("root"), ctx.Args().First(), logger(ctx))
+}
+
+// onContainer is the action of a command that takes exactly a container id and does one
+// thing to it (start, pause, resume).
+func onContainer(do func(*libcontainer.Container) error) func(*cli.Context) error {
+	return func(ctx *cli.Context) error {
+		if err := checkArgs(ctx, 1, "<container-id>"); err != nil {
+			return err
+		}
+		c, err := loadContainer(ctx)
+		if err != nil {
+			return err
+		}
+		return do(c)
+	}
+}

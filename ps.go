@@ -10,8 +10,6 @@ import (
 	"strings"
 
 	"github.com/urfave/cli"
-
-	"github.com/runo-project/runo/libcontainer"
 )
 
 var psCommand = cli.Command{
@@ -26,7 +24,7 @@ var psCommand = cli.Command{
 		if ctx.NArg() < 1 {
 			return fmt.Errorf("ps: requires at least 1 argument: <container-id> [ps options]")
 		}
-		c, err := libcontainer.Load(ctx.GlobalString("root"), ctx.Args().First(), logger(ctx))
+		c, err := loadContainer(ctx)
 		if err != nil {
 			return err
 		}

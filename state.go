@@ -6,8 +6,6 @@ import (
 	"os"
 
 	"github.com/urfave/cli"
-
-	"github.com/runo-project/runo/libcontainer"
 )
 
 var stateCommand = cli.Command{
@@ -18,7 +16,7 @@ var stateCommand = cli.Command{
 		if err := checkArgs(ctx, 1, "<container-id>"); err != nil {
 			return err
 		}
-		c, err := libcontainer.Load(ctx.GlobalString("root"), ctx.Args().First(), logger(ctx))
+		c, err := loadContainer(ctx)
 		if err != nil {
 			return err
 		}

@@ -11,8 +11,6 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli"
-
-	"github.com/runo-project/runo/libcontainer"
 )
 
 var updateCommand = cli.Command{
@@ -47,7 +45,7 @@ var updateCommand = cli.Command{
 		if err != nil {
 			return err
 		}
-		c, err := libcontainer.Load(ctx.GlobalString("root"), ctx.Args().First(), logger(ctx))
+		c, err := loadContainer(ctx)
 		if err != nil {
 			return err
 		}
