@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -26,6 +28,14 @@ type options struct {
 	runo, runc, crun string
 	busybox          string
 	n, warmup        int
+	// phases holds the phases to run; every phase when -only is not given.
+	phases map[string]bool
+	// crowd is how many containers the crowd phase puts in each root, crowdN its iterations.
+	crowd, crowdN int
+	// lanes are the lane counts of the parallel phase, parallelTotal the runs of one batch and
+	// parallelN its iterations.
+	lanes                    []int
+	parallelTotal, parallelN int
 }
 
 func main() {
@@ -35,20 +45,8 @@ func main() {
 // run returns the exit code: 0 when the report was printed (failed measurements show in it),
 // 1 when the harness itself could not run, 130 when interrupted.
 func run(args []string, stdout, stderr io.Writer) int {
-	fset := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fset.SetOutput(stderr)
-	var o options
-	fset.StringVar(&o.runo, "runo", "", "path to the runo binary under test")
-	fset.StringVar(&o.runc, "runc", "/usr/sbin/runc", "path to runc")
-	fset.StringVar(&o.crun, "crun", "/usr/bin/crun", "path to crun")
-	fset.StringVar(&o.busybox, "busybox", "/usr/bin/busybox", "static busybox for the container's root filesystem")
-	fset.IntVar(&o.n, "n", 30, "recorded iterations")
-	fset.IntVar(&o.warmup, "warmup", 2, "unrecorded warm-up iterations")
-	if err := fset.Parse(args); err != nil {
-		return 2
-	}
-	if o.n < 1 || o.warmup < 0 {
-		fmt.Fprintln(stderr, "bench: -n must be at least 1 and -warmup not negative")
+	o, err := parseOptions(args, stderr)
+	if err != nil {
 		return 2
 	}
 	if isInner() {
@@ -63,6 +61,94 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// parseOptions parses and checks the command line, and explains on stderr what is wrong with it.
+func parseOptions(args []string, stderr io.Writer) (options, error) {
+	o, err := parseFlags(args, stderr)
+	// The flag package has printed its own errors with the usage already.
+	if err != nil && !errors.Is(err, errFlagSyntax) {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+	}
+	return o, err
+}
+
+// errFlagSyntax marks an error that the flag package has reported.
+var errFlagSyntax = errors.New("flag syntax")
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	fset := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	var o options
+	var only, lanes string
+	fset.StringVar(&o.runo, "runo", "", "path to the runo binary under test")
+	fset.StringVar(&o.runc, "runc", "/usr/sbin/runc", "path to runc")
+	fset.StringVar(&o.crun, "crun", "/usr/bin/crun", "path to crun")
+	fset.StringVar(&o.busybox, "busybox", "/usr/bin/busybox", "static busybox for the container's root filesystem")
+	fset.IntVar(&o.n, "n", 30, "recorded iterations of the main loop")
+	fset.IntVar(&o.warmup, "warmup", 2, "unrecorded warm-up iterations of every phase")
+	fset.StringVar(&only, "only", "", "comma-separated phases to run, of "+strings.Join(phaseNames(), ","))
+	fset.IntVar(&o.crowd, "crowd", 100, "created containers in each root for the crowd phase")
+	fset.IntVar(&o.crowdN, "crowd-n", 10, "recorded iterations of the crowd phase")
+	fset.StringVar(&lanes, "lanes", "2,8", "comma-separated lane counts of the parallel phase")
+	fset.IntVar(&o.parallelTotal, "parallel-total", 32, "containers run by one batch of the parallel phase, split across the lanes")
+	fset.IntVar(&o.parallelN, "parallel-n", 5, "recorded batches per lane count of the parallel phase")
+	if err := fset.Parse(args); err != nil {
+		return options{}, fmt.Errorf("%w: %w", errFlagSyntax, err)
+	}
+	if fset.NArg() > 0 {
+		return options{}, fmt.Errorf("unexpected arguments %q", fset.Args())
+	}
+	var err error
+	if o.phases, err = parsePhases(only); err != nil {
+		return options{}, fmt.Errorf("-only: %w", err)
+	}
+	if o.lanes, err = parsePositiveInts(lanes); err != nil {
+		return options{}, fmt.Errorf("-lanes: %w", err)
+	}
+	if o.n < 1 || o.crowd < 1 || o.crowdN < 1 || o.parallelN < 1 || o.warmup < 0 {
+		return options{}, errors.New("-n, -crowd, -crowd-n and -parallel-n must be at least 1, -warmup not negative")
+	}
+	if o.parallelTotal < slices.Max(o.lanes) {
+		return options{}, errors.New("-parallel-total must be at least the largest of -lanes, or a lane would idle")
+	}
+	return o, nil
+}
+
+// parsePhases returns the set of phases named in the comma-separated list, or every phase for "".
+func parsePhases(list string) (map[string]bool, error) {
+	known := phaseNames()
+	phases := make(map[string]bool)
+	if list == "" {
+		for _, p := range known {
+			phases[p] = true
+		}
+		return phases, nil
+	}
+	for _, p := range strings.Split(list, ",") {
+		p = strings.TrimSpace(p)
+		if !slices.Contains(known, p) {
+			return nil, fmt.Errorf("unknown phase %q, want some of %s", p, strings.Join(known, ","))
+		}
+		phases[p] = true
+	}
+	return phases, nil
+}
+
+// parsePositiveInts parses a non-empty comma-separated list of integers of at least 1.
+func parsePositiveInts(list string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("parse %q: %w", f, err)
+		}
+		if n < 1 {
+			return nil, fmt.Errorf("%d is less than 1", n)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // outer creates the work directory, re-executes the harness in a new mount namespace and, when
@@ -154,7 +240,7 @@ func inner(o options, workDir, tag string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench: create bundle: %v\n", err)
 		return 1
 	}
-	b := newBench(ctx, bnd, runtimes, "/"+cgroupParentName(tag), stdout)
+	b := newBench(ctx, bnd, runtimes, workDir, "/"+cgroupParentName(tag), stdout)
 	code := measure(ctx, b, o, stdout, stderr)
 	for _, err := range b.cleanup() {
 		fmt.Fprintf(stderr, "bench: cleanup: %v\n", err)
@@ -167,11 +253,10 @@ func inner(o options, workDir, tag string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// measure runs the preflight, the iterations and prints the report.
+// measure runs the preflight and the selected phases, and prints the report.
 func measure(ctx context.Context, b *bench, o options, stdout, stderr io.Writer) int {
 	b.preflight()
-	fmt.Fprintf(stdout, "measuring %d iterations after %d warm-up, runtimes interleaved round-robin\n", o.n, o.warmup)
-	b.loop(o.warmup, o.n, stderr)
+	runPhases(b, o, stdout, stderr)
 	code := 0
 	if ctx.Err() != nil {
 		fmt.Fprintln(stdout, "interrupted: report of the iterations completed so far")
@@ -186,12 +271,72 @@ func measure(ctx context.Context, b *bench, o options, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
 	}
-	fmt.Fprintln(stdout, "\nwall: around the runtime process, fork/exec included; cpu: user+sys of the runtime and the")
-	fmt.Fprintln(stdout, "children it reaped (wait4 rusage); maxrss: peak resident set of the same, as wait4 reports it.")
+	fmt.Fprintln(stdout)
+	var floorKiB int64
+	for _, r := range b.runtimes {
+		floorKiB = max(floorKiB, r.rssFloorKiB)
+	}
+	for _, line := range legend(o, mib(floorKiB)) {
+		fmt.Fprintln(stdout, line)
+	}
 	for _, n := range b.footnotes {
 		fmt.Fprintln(stdout, n)
 	}
 	return code
+}
+
+// runPhases runs the main loop over the selected loop phases, then the crowd and the parallel
+// phase when selected. Progress goes to stderr.
+func runPhases(b *bench, o options, stdout, progress io.Writer) {
+	var steps []step
+	for _, s := range b.loopSteps() {
+		if o.phases[s.phase] {
+			steps = append(steps, s)
+		}
+	}
+	if len(steps) > 0 {
+		fmt.Fprintf(stdout, "main loop: %d iterations after %d warm-up, runtimes interleaved\n", o.n, o.warmup)
+		b.iterate("main loop", b.runtimes, steps, o.warmup, o.n, progress)
+	}
+	if o.phases[phaseCrowd] && b.ctx.Err() == nil {
+		fmt.Fprintf(stdout, "crowd: %d iterations after %d warm-up with %d containers in each root\n", o.crowdN, o.warmup, o.crowd)
+		b.crowd(o.crowd, o.warmup, o.crowdN, progress)
+	}
+	if o.phases[phaseParallel] && b.ctx.Err() == nil {
+		fmt.Fprintf(stdout, "parallel: %d batches of %d runs after %d warm-up per lane count %v\n", o.parallelN, o.parallelTotal, o.warmup, o.lanes)
+		b.iterate(phaseParallel, b.runtimes, b.parallelSteps(o.lanes, o.parallelTotal), o.warmup, o.parallelN, progress)
+	}
+}
+
+// legend explains the metrics of the phases that ran; floorMiB is the largest resident set the
+// harness had when it spawned a runtime, below which no maxrss can read.
+func legend(o options, floorMiB float64) []string {
+	lines := []string{
+		"wall: around the runtime process, fork/exec included; cpu: user+sys of the runtime and the",
+		"children it reaped (wait4 rusage); maxrss: peak resident set of the same, as wait4 reports it.",
+	}
+	for _, e := range []struct {
+		// phases: the line is shown when any of them ran.
+		phases []string
+		text   string
+	}{
+		{[]string{phaseRun, phaseLifecycle, phaseExec}, fmt.Sprintf(
+			"maxrss includes the harness's own resident set at spawn (Go spawns with vfork), at most %.2f MiB.", floorMiB)},
+		{[]string{phaseCreated}, "delete created: plain `delete` of a created, never started container (all three accept it)."},
+		{[]string{phaseCreated}, "waiting init rss: VmRSS and RssAnon of a created container's init, from /proc/<pid>/status."},
+		{[]string{phaseExec, phaseState, phaseList},
+			"exec, state, list (1 in root): against one running busybox sleep per runtime, kept for the run."},
+		{[]string{phaseKill}, "kill: `kill <id> KILL` of a running sleep; the wait for stopped and the delete are untimed."},
+		{[]string{phaseMemory}, "memory limit: `run` of /bin/true with linux.resources.memory.limit; ok/n counts the runs that worked."},
+		{[]string{phaseCrowd}, fmt.Sprintf("(%d in root): %d created containers in the --root besides the running sleep.", o.crowd, o.crowd)},
+		{[]string{phaseParallel}, fmt.Sprintf(
+			"parallel: N lanes `run` /bin/true back to back, %d runs per batch; containers/s over the batch's wall time.", o.parallelTotal)},
+	} {
+		if slices.ContainsFunc(e.phases, func(p string) bool { return o.phases[p] }) {
+			lines = append(lines, e.text)
+		}
+	}
+	return lines
 }
 
 // setupRuntimes returns the runtimes that exist, each with its own --root, and says which are

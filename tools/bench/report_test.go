@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -66,17 +67,13 @@ func TestRenderReport(t *testing.T) {
 	}
 	res.fail("runo", mRunWall)
 	res.fail("crun", mRunWall)
+	res.add(mRunCPU, "runc", 5)
 
 	var b bytes.Buffer
 	if err := renderReport(&b, res, []string{"runo", "runc", "crun"}); err != nil {
 		t.Fatalf("renderReport() = %v, want nil", err)
 	}
-	// Compare with runs of blanks collapsed: the column widths are formatTable's business.
-	var lines []string
-	for _, l := range strings.Split(b.String(), "\n") {
-		lines = append(lines, strings.Join(strings.Fields(l), " "))
-	}
-	out := strings.Join(lines, "\n")
+	out := collapseBlanks(b.String())
 	for _, want := range []string{
 		"run wall [ms] runo 3/4 20.00 12.00 28.00",
 		"\nrunc 3/3 40.00 24.00 56.00",
@@ -108,4 +105,128 @@ func TestRatioTableWithoutReference(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRenderReportRowOrderFollowsFirstRecord(t *testing.T) {
+	res := newResults()
+	res.add(mExecWall, "runc", 1)
+	res.fail("runo", mStateWall, mExecWall)
+	res.add(mStateWall, "runo", 1)
+	res.add(mRunWall, "crun", 1)
+
+	want := []string{mExecWall, mStateWall, mRunWall}
+	if got := res.order; !slices.Equal(got, want) {
+		t.Errorf("results.order = %q, want %q", got, want)
+	}
+	var b bytes.Buffer
+	if err := renderReport(&b, res, []string{"runo", "runc", "crun"}); err != nil {
+		t.Fatalf("renderReport() = %v, want nil", err)
+	}
+	out := b.String()
+	if strings.Contains(out, mCreateWall) {
+		t.Errorf("renderReport() shows %q, which was never recorded:\n%s", mCreateWall, out)
+	}
+	exec, state, run := strings.Index(out, mExecWall), strings.Index(out, mStateWall), strings.Index(out, mRunWall)
+	if !(exec < state && state < run) {
+		t.Errorf("renderReport() rows not in recording order (exec %d, state %d, run %d):\n%s", exec, state, run, out)
+	}
+}
+
+func TestHigherIsBetter(t *testing.T) {
+	tests := []struct {
+		metric string
+		want   bool
+	}{
+		{metric: parallelRateMetric(8), want: true},
+		{metric: parallelCPUMetric(8), want: false},
+		{metric: mRunWall, want: false},
+		{metric: mRunRSS, want: false},
+		{metric: memoryLimitMetric(2 << 20), want: false},
+		{metric: crowdMetric("list wall", 100), want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.metric, func(t *testing.T) {
+			if got := higherIsBetter(tt.metric); got != tt.want {
+				t.Errorf("higherIsBetter(%q) = %v, want %v", tt.metric, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMetricNames(t *testing.T) {
+	tests := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{name: "memory limit in MiB", got: memoryLimitMetric(2 << 20), want: "run wall [ms] (memory limit 2 MiB)"},
+		{name: "crowd", got: crowdMetric("state wall", 100), want: "state wall [ms] (100 in root)"},
+		{name: "parallel rate", got: parallelRateMetric(2), want: "parallel run, 2 lanes [containers/s]"},
+		{name: "parallel cpu", got: parallelCPUMetric(2), want: "parallel run cpu per container, 2 lanes [ms]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("metric name = %q, want %q", tt.got, tt.want)
+			}
+		})
+	}
+}
+
+// A rate's ratio is inverted, so that below 1.00 means runo is better in every row.
+func TestRatioTableDirection(t *testing.T) {
+	rate := parallelRateMetric(8)
+	tests := []struct {
+		name       string
+		metric     string
+		runo, runc float64
+		wantRow    string
+	}{
+		{name: "duration, runo faster", metric: mRunWall, runo: 10, runc: 20, wantRow: mRunWall + " 0.50"},
+		{name: "duration, runo slower", metric: mRunWall, runo: 30, runc: 20, wantRow: mRunWall + " 1.50"},
+		{name: "rate, runo faster", metric: rate, runo: 200, runc: 100, wantRow: rate + invertedRatioMarker + " 0.50"},
+		{name: "rate, runo slower", metric: rate, runo: 100, runc: 200, wantRow: rate + invertedRatioMarker + " 2.00"},
+		// A rate of zero would divide by zero once inverted.
+		{name: "rate, runo zero", metric: rate, runo: 0, runc: 200, wantRow: rate + invertedRatioMarker + " n/a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := newResults()
+			res.add(tt.metric, "runo", tt.runo)
+			res.add(tt.metric, "runc", tt.runc)
+			got := collapseBlanks(ratioTable(res, []string{"runo", "runc"}))
+			if !strings.Contains(got, tt.wantRow) {
+				t.Errorf("ratioTable() = \n%s\nwant a row %q", got, tt.wantRow)
+			}
+		})
+	}
+}
+
+func TestFloorNote(t *testing.T) {
+	res := newResults()
+	res.add(mRunRSS, "runo", 7.7)
+	for range 3 {
+		res.add(mRunRSS, "crun", 4.1)
+	}
+	res.get(mRunRSS, "crun").atFloor = 2
+	got := collapseBlanks(floorNote(res, []string{"runo", "crun"}))
+	if want := mRunRSS + " crun 2/3"; !strings.Contains(got, want) {
+		t.Errorf("floorNote() = \n%s\nwant a row %q", got, want)
+	}
+	if strings.Contains(got, " runo ") {
+		t.Errorf("floorNote() = \n%s\nlists runo, which has no sample at the floor", got)
+	}
+	if got := floorNote(newResults(), []string{"runo"}); got != "" {
+		t.Errorf("floorNote() without samples at the floor = %q, want empty", got)
+	}
+}
+
+// collapseBlanks joins each line's fields with one blank: the column widths are formatTable's
+// business.
+func collapseBlanks(s string) string {
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		lines = append(lines, strings.Join(strings.Fields(l), " "))
+	}
+	return strings.Join(lines, "\n")
 }

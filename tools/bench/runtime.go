@@ -22,6 +22,9 @@ type runtime struct {
 	// stderr receives the runtime's stderr; a regular file, not a pipe, so that a container
 	// process that inherits it cannot keep Wait blocked after `create` returns.
 	stderr *os.File
+	// rssFloorKiB is the largest resident set the harness had when it spawned this runtime through
+	// invoke: none of the runtime's maxrss samples can read lower (see lowerRSSFloor).
+	rssFloorKiB int64
 }
 
 // outcome is what one runtime invocation cost.
@@ -31,6 +34,19 @@ type outcome struct {
 	cpu time.Duration
 	// maxRSSKiB is ru_maxrss: the peak of the runtime process and of its reaped children.
 	maxRSSKiB int64
+	// rssFloorKiB is the harness's resident set right before the spawn, which maxRSSKiB cannot
+	// read below (see lowerRSSFloor); 0 where it was not taken.
+	rssFloorKiB int64
+}
+
+// rssFloorSlackKiB is how far above the floor a maxrss still counts as possibly the floor: the
+// harness touches a few pages between measuring its resident set and the exec.
+const rssFloorSlackKiB = 256
+
+// maxRSSAtFloor reports whether maxRSSKiB may be the harness's resident set rather than the
+// runtime's, so only an upper bound of the runtime's peak.
+func (o outcome) maxRSSAtFloor() bool {
+	return o.maxRSSKiB <= o.rssFloorKiB+rssFloorSlackKiB
 }
 
 // invokeError carries the runtime's stderr so that it can be shown once per failing step.
@@ -46,22 +62,37 @@ func (e *invokeError) Error() string {
 
 func (e *invokeError) Unwrap() error { return e.err }
 
-// invoke runs the runtime with args and measures it. stdin and stdout are /dev/null; the
-// runtime gets its own process group so that a Ctrl-C on the terminal reaches only the harness,
-// which then finishes the current step and cleans up instead of leaving half-created containers.
+// invoke runs the runtime with args and measures it, its stderr going to r.stderr. It first
+// lowers the floor under the maxrss it measures; the parallel phase calls invokeLogged directly,
+// records no maxrss and should not have the harness collect garbage while its batch is timed.
 func (r *runtime) invoke(args ...string) (outcome, error) {
+	floor, err := lowerRSSFloor()
+	if err != nil {
+		return outcome{}, err
+	}
+	r.rssFloorKiB = max(r.rssFloorKiB, floor)
+	out, err := r.invokeLogged(r.stderr, args...)
+	out.rssFloorKiB = floor
+	return out, err
+}
+
+// invokeLogged runs the runtime with args and measures it. stdin and stdout are /dev/null, stderr
+// is the file log, which it truncates first: concurrent invocations need one each. The runtime
+// gets its own process group so that a Ctrl-C on the terminal reaches only the harness, which then
+// finishes the current step and cleans up instead of leaving half-created containers.
+func (r *runtime) invokeLogged(log *os.File, args ...string) (outcome, error) {
 	full := append([]string{r.path, "--root", r.root}, r.extraArgs...)
 	full = append(full, args...)
-	if err := r.stderr.Truncate(0); err != nil {
-		return outcome{}, fmt.Errorf("truncate stderr file %s: %w", r.stderr.Name(), err)
+	if err := log.Truncate(0); err != nil {
+		return outcome{}, fmt.Errorf("truncate stderr file %s: %w", log.Name(), err)
 	}
-	if _, err := r.stderr.Seek(0, io.SeekStart); err != nil {
-		return outcome{}, fmt.Errorf("rewind stderr file %s: %w", r.stderr.Name(), err)
+	if _, err := log.Seek(0, io.SeekStart); err != nil {
+		return outcome{}, fmt.Errorf("rewind stderr file %s: %w", log.Name(), err)
 	}
 	cmd := &exec.Cmd{
 		Path:        r.path,
 		Args:        full,
-		Stderr:      r.stderr,
+		Stderr:      log,
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 	}
 	start := time.Now()
@@ -76,7 +107,7 @@ func (r *runtime) invoke(args ...string) (outcome, error) {
 		}
 	}
 	if err != nil {
-		return out, &invokeError{args: full, err: err, stderr: r.readStderr()}
+		return out, &invokeError{args: full, err: err, stderr: readStderr(log)}
 	}
 	return out, nil
 }
@@ -96,8 +127,8 @@ func (r *runtime) output(args ...string) ([]byte, error) {
 	return out, nil
 }
 
-func (r *runtime) readStderr() string {
-	raw, err := os.ReadFile(r.stderr.Name())
+func readStderr(log *os.File) string {
+	raw, err := os.ReadFile(log.Name())
 	if err != nil {
 		return fmt.Sprintf("(stderr unreadable: %v)", err)
 	}
