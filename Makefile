@@ -4,7 +4,9 @@ PREFIX    ?= /usr/local
 COMMIT    := $(shell git rev-parse --short HEAD 2>/dev/null)
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.1.0-dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT)
-GOFLAGS_BUILD := -trimpath -ldflags "$(LDFLAGS)"
+# urfave_cli_no_docs leaves out urfave/cli's man-page and markdown generators, whose package
+# initialisation (blackfriday) every runo process would otherwise pay for.
+GOFLAGS_BUILD := -trimpath -tags urfave_cli_no_docs -ldflags "$(LDFLAGS)"
 export CGO_ENABLED := 0
 
 .PHONY: all runo probe demo test unit roottests integration conformance bench deps clean install

@@ -3,6 +3,9 @@ package seccomp
 //go:generate go run ./mksyscalls -o zsyscalls.go
 
 import (
+	"slices"
+	"strings"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -19,7 +22,26 @@ type abi struct {
 	// are compared.
 	bits32 bool
 	x32    bool
-	table  map[string]uint32
+	table  syscallTable
+}
+
+// syscallTable is one ABI's syscalls, sorted by name.
+type syscallTable []syscallEntry
+
+type syscallEntry struct {
+	name string
+	nr   uint32
+}
+
+// lookup returns the number of the syscall called name.
+func (t syscallTable) lookup(name string) (uint32, bool) {
+	i, ok := slices.BinarySearchFunc(t, name, func(e syscallEntry, name string) int {
+		return strings.Compare(e.name, name)
+	})
+	if !ok {
+		return 0, false
+	}
+	return t[i].nr, true
 }
 
 // abis are the ABIs with syscall tables. Read-only.

@@ -150,7 +150,7 @@ func (b block) segments(rules []rule, defRet uint32, stub bool, known map[string
 	for _, a := range b.abis {
 		var last uint32
 		for _, r := range rules {
-			nr, ok := a.table[r.name]
+			nr, ok := a.table.lookup(r.name)
 			if !ok {
 				continue
 			}

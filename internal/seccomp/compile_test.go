@@ -53,7 +53,7 @@ func (c call) data(t testing.TB) seccompData {
 	case c.nr != nil:
 		d.nr = *c.nr
 	default:
-		n, ok := a.table[c.name]
+		n, ok := a.table.lookup(c.name)
 		if !ok {
 			t.Fatalf("%s has no syscall %s", arch, c.name)
 		}
@@ -473,8 +473,8 @@ func TestVerify(t *testing.T) {
 func TestLongJumps(t *testing.T) {
 	s := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: []specs.Arch{specs.ArchX86}}
 	names := make([]string, 0, 120)
-	for name := range syscallsX86_64 {
-		names = append(names, name)
+	for _, e := range syscallsX86_64 {
+		names = append(names, e.name)
 	}
 	sort.Strings(names)
 	for i, name := range names[:70] {

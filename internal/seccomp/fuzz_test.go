@@ -105,7 +105,7 @@ func FuzzCompile(f *testing.F) {
 				d.nr = uint32(src.u64())
 			default:
 				a := &abis[src.pick(len(abis))]
-				d.nr = a.table[fuzzNames[src.pick(len(fuzzNames))]]
+				d.nr, _ = a.table.lookup(fuzzNames[src.pick(len(fuzzNames))])
 			}
 			if src.pick(2) == 0 {
 				d.nr |= x32Bit

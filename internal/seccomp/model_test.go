@@ -43,7 +43,7 @@ func reference(s *specs.LinuxSeccomp, native string, d seccompData) uint32 {
 			}
 			var last uint32
 			for _, r := range rules {
-				if nr, ok := a.table[r.name]; ok {
+				if nr, ok := a.table.lookup(r.name); ok {
 					last = max(last, nr)
 				}
 			}
@@ -62,7 +62,7 @@ func reference(s *specs.LinuxSeccomp, native string, d seccompData) uint32 {
 	var bits32 bool
 	for _, a := range inFilter {
 		for _, r := range rules {
-			if nr, ok := a.table[r.name]; ok && nr == d.nr && r.ret != defRet {
+			if nr, ok := a.table.lookup(r.name); ok && nr == d.nr && r.ret != defRet {
 				cands = append(cands, r)
 				bits32 = a.bits32
 			}

@@ -213,20 +213,18 @@ func eval(macros map[string]string, expr string, depth int) (uint64, error) {
 	return eval(macros, def, depth+1)
 }
 
+// writeTable writes the table as a slice sorted by name: the linker lays a slice of constant
+// structs out in the binary, where a map literal would be built by package initialisation in
+// every runo process, seccomp or not.
 func writeTable(buf *bytes.Buffer, goName string, table map[string]uint32) {
 	names := make([]string, 0, len(table))
 	for n := range table {
 		names = append(names, n)
 	}
-	sort.Slice(names, func(i, j int) bool {
-		if table[names[i]] != table[names[j]] {
-			return table[names[i]] < table[names[j]]
-		}
-		return names[i] < names[j]
-	})
-	fmt.Fprintf(buf, "var syscalls%s = map[string]uint32{\n", goName)
+	sort.Strings(names)
+	fmt.Fprintf(buf, "var syscalls%s = syscallTable{\n", goName)
 	for _, n := range names {
-		fmt.Fprintf(buf, "\t%q: %d,\n", n, table[n])
+		fmt.Fprintf(buf, "\t{%q, %d},\n", n, table[n])
 	}
 	buf.WriteString("}\n\n")
 }
