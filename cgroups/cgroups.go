@@ -9,6 +9,10 @@ import (
 // Manager controls one container's cgroup. Drivers: fs (cgroup v1, and hybrid hosts), fs2
 // (cgroup v2) and systemd; the manager package picks one.
 type Manager interface {
+	// Create creates the cgroup if needed and opens its Entrance, for a process about to be
+	// started into it. It returns a nil Entrance when the driver must move the process itself
+	// (systemd starting a unit): Apply does that once the process exists.
+	Create() (*Entrance, error)
 	// Apply creates the cgroup if needed and moves pid into it.
 	Apply(pid int) error
 	// Set writes the resource limits. A nil r sets nothing.

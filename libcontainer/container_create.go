@@ -119,8 +119,24 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 	saved := cg.Saved()
 	c.state.Cgroup = &saved
 	undo.add(func() { cg.Destroy() }) // runs after init is killed: a cgroup with processes stays
+	entrance, err := cg.Create()
+	if err != nil {
+		if !runsWithoutCgroup(o, err) {
+			return nil, err
+		}
+		c.state.Cgroup = nil
+		cg.Destroy()
+	}
+	if entrance != nil {
+		defer entrance.Close()
+		// The limits come first: init enters its cgroup as it starts, and is then charged
+		// and restricted from its first page and its first open.
+		if err := cg.Set(c.state.Resources); err != nil {
+			return nil, err
+		}
+	}
 
-	proc, sync, err := c.startInit(o, fifo, mountFiles)
+	proc, sync, err := c.startInit(o, fifo, mountFiles, entrance)
 	if err != nil {
 		return nil, err
 	}
@@ -129,20 +145,21 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 		proc.Kill()
 		proc.Wait()
 	})
-	// init waits for its config before doing anything, so it is in its cgroup, under its
-	// limits, before it runs a single step of the container's set-up.
 	if err := setInitialAffinity(proc.Pid, spec.Process); err != nil {
 		return nil, err
 	}
-	if err := cg.Apply(proc.Pid); err != nil {
-		if !o.Rootless || !errors.Is(err, fs.ErrPermission) || hasLimits(spec.Linux.Resources) {
+	// Without an entrance init is moved now: it waits for its config before doing anything,
+	// so it is in its cgroup, under its limits, before it runs a single step of the set-up.
+	if c.state.Cgroup != nil && entrance == nil {
+		if err := cg.Apply(proc.Pid); err != nil {
+			if !runsWithoutCgroup(o, err) {
+				return nil, err
+			}
+			c.state.Cgroup = nil
+			cg.Destroy()
+		} else if err := cg.Set(c.state.Resources); err != nil {
 			return nil, err
 		}
-		// Rootless, no limits asked, and no cgroup delegated: run without one, as runc does.
-		c.state.Cgroup = nil
-		cg.Destroy()
-	} else if err := cg.Set(c.state.Resources); err != nil {
-		return nil, err
 	}
 	st, err := readProcStat(proc.Pid)
 	if err != nil {
@@ -160,10 +177,16 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 	return c, nil
 }
 
+// runsWithoutCgroup reports whether a container may go on without a cgroup after err: a
+// rootless one that asks for no limits, where no cgroup was delegated, as runc does.
+func runsWithoutCgroup(o CreateOptions, err error) bool {
+	return o.Rootless && errors.Is(err, fs.ErrPermission) && !hasLimits(o.Config.Spec.Linux.Resources)
+}
+
 // startInit starts `runo init` in the container's namespaces. The sync socket's other end and
 // the fifo become fds of init after the preserved ones, then the console socket and the
 // detached idmapped mounts.
-func (c *Container) startInit(o CreateOptions, fifo *os.File, mountFiles []*os.File) (*os.Process, *os.File, error) {
+func (c *Container) startInit(o CreateOptions, fifo *os.File, mountFiles []*os.File, cg *cgroups.Entrance) (*os.Process, *os.File, error) {
 	files := newInitFiles(o.PreserveFDs)
 	files.add(envFifoFD, fifo)
 	if o.Console != nil {
@@ -173,7 +196,7 @@ func (c *Container) startInit(o CreateOptions, fifo *os.File, mountFiles []*os.F
 		files.env = append(files.env, e)
 	}
 	spec := o.Config.Spec
-	return startRunoInit(files, nsenter.Config{
+	return startRunoInit(files, cg, nsenter.Config{
 		Stdin:         o.Stdin,
 		Stdout:        o.Stdout,
 		Stderr:        o.Stderr,

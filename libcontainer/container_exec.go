@@ -65,7 +65,16 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, sync, err := c.startExecInit(o)
+	var entrance *cgroups.Entrance
+	if cg != nil {
+		if entrance, err = cg.Create(); err != nil {
+			return nil, err
+		}
+	}
+	if entrance != nil {
+		defer entrance.Close()
+	}
+	p, sync, err := c.startExecInit(o, entrance)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +90,7 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 	if err := setInitialAffinity(p.Pid, proc); err != nil {
 		return fail(err)
 	}
-	if cg != nil {
+	if cg != nil && entrance == nil {
 		if err := cg.Apply(p.Pid); err != nil {
 			return fail(err)
 		}
@@ -122,7 +131,7 @@ func (c *Container) execCgroup(sub string) (cgroups.Manager, error) {
 }
 
 // startExecInit starts `runo init` in every namespace of the container's init.
-func (c *Container) startExecInit(o ExecOptions) (*os.Process, *os.File, error) {
+func (c *Container) startExecInit(o ExecOptions, cg *cgroups.Entrance) (*os.Process, *os.File, error) {
 	files := newInitFiles(o.PreserveFDs)
 	if o.Console != nil {
 		files.add(envConsoleFD, o.Console)
@@ -138,7 +147,7 @@ func (c *Container) startExecInit(o ExecOptions) (*os.Process, *os.File, error) 
 			Path: "/proc/" + strconv.Itoa(c.state.Pid) + "/ns/" + name,
 		})
 	}
-	return startRunoInit(files, nsenter.Config{
+	return startRunoInit(files, cg, nsenter.Config{
 		Stdin:      o.Stdin,
 		Stdout:     o.Stdout,
 		Stderr:     o.Stderr,

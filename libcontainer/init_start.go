@@ -1,12 +1,14 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/runo-project/runo/cgroups"
 	"github.com/runo-project/runo/internal/selfexe"
 	"github.com/runo-project/runo/nsenter"
 )
@@ -34,8 +36,9 @@ func (f *initFiles) add(name string, file *os.File) {
 
 // startRunoInit starts `runo init` through nsenter (cfg says where: namespaces, stdio, id
 // maps), from runo's binary protected against overwriting (internal/selfexe), with the sync
-// socket as envSyncFD. It returns the process and the parent's end of the socket.
-func startRunoInit(files *initFiles, cfg nsenter.Config) (*os.Process, *os.File, error) {
+// socket as envSyncFD. A non-nil cg is the cgroup init enters as it starts. It returns the
+// process and the parent's end of the socket.
+func startRunoInit(files *initFiles, cg *cgroups.Entrance, cfg nsenter.Config) (*os.Process, *os.File, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create sync socket: %w", err)
@@ -52,7 +55,20 @@ func startRunoInit(files *initFiles, cfg nsenter.Config) (*os.Process, *os.File,
 	defer exe.Close()
 	cfg.Binary, cfg.Path, cfg.Args = exe, "/proc/self/exe", []string{"runo", "init"}
 	cfg.Env, cfg.ExtraFiles = files.env, files.extra
+	if cg != nil {
+		cfg.CgroupTasks, cfg.Cgroup = cg.Tasks, cg.Dir
+	}
 	proc, err := nsenter.Start(&cfg)
+	if errors.Is(err, nsenter.ErrNoCloneIntoCgroup) {
+		// A kernel before 5.7: start outside the cgroup2 directory and move init there.
+		cfg.Cgroup = nil
+		if proc, err = nsenter.Start(&cfg); err == nil {
+			if err = cgroups.AddPid(cg.Dir.Name(), proc.Pid); err != nil {
+				proc.Kill()
+				proc.Wait()
+			}
+		}
+	}
 	if err != nil {
 		parent.Close()
 		return nil, nil, fmt.Errorf("start runo init: %w", err)

@@ -12,4 +12,7 @@ var (
 	// ErrNotMainThread is returned by UnshareTime when called off the main thread: the kernel
 	// keeps timens_offsets only at /proc/<tgid>, which describes the main thread.
 	ErrNotMainThread = errors.New("not on the main thread")
+	// ErrNoCloneIntoCgroup is returned by Start when Config.Cgroup is set and the kernel has
+	// no clone3 with CLONE_INTO_CGROUP: the caller can start without it and move the process.
+	ErrNoCloneIntoCgroup = errors.New("kernel cannot clone into a cgroup")
 )

@@ -40,6 +40,8 @@ type cloneArgs struct {
 type childArgs struct {
 	clone3       *cloneArgs // non-nil: the first fork is clone3 (into a cgroup)
 	cloneFlags   uintptr    // namespaces the first fork creates
+	tasksFDs     []int      // cgroup v1 tasks files the child writes self ("0") to, first
+	self         []byte     // "0"
 	joinFDs      []int      // namespace files, in join order (the user namespace last)
 	joinFlags    []uintptr  // CLONE_NEW* of each joinFDs entry
 	joinUser     bool       // the last join is a user namespace
@@ -112,6 +114,15 @@ func forkChild(a *childArgs) (pid uintptr, err1 syscall.Errno) {
 	// The child. Restore the signal mask and default handlers: no Go handler can run here.
 	runtime_AfterForkInChild()
 	syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(a.ackW), 0, 0) // EOF if the parent dies
+
+	// Enter the cgroups, still single-threaded and in the caller's namespaces.
+	for i = 0; i < len(a.tasksFDs); i++ {
+		_, _, err1 = syscall.RawSyscall(syscall.SYS_WRITE, uintptr(a.tasksFDs[i]), uintptr(unsafe.Pointer(&a.self[0])), uintptr(len(a.self)))
+		if err1 != 0 {
+			step, index = stepCgroup, int32(i)
+			goto childerror
+		}
+	}
 
 	// Join. Non-user namespaces first: once in another user namespace, the caller's
 	// privileges over namespaces owned by its own are gone. A join refused with EPERM is

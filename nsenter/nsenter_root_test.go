@@ -821,3 +821,78 @@ func TestCgroup(t *testing.T) {
 	}
 	ch.finish(t)
 }
+
+// v1Cgroup makes a cgroup named for this test in the v1 hierarchy of controller and returns
+// its path relative to the hierarchy's root and its directory.
+func v1Cgroup(t *testing.T, controller string) (rel, dir string) {
+	t.Helper()
+	root := filepath.Join("/sys/fs/cgroup", controller)
+	var fs unix.Statfs_t
+	if err := unix.Statfs(root, &fs); err != nil || fs.Type != unix.CGROUP_SUPER_MAGIC {
+		t.Skipf("requires the cgroup v1 %s hierarchy at %s", controller, root)
+	}
+	rel = fmt.Sprintf("/runo-nsenter-test-%d-%s", os.Getpid(), t.Name())
+	dir = filepath.Join(root, rel)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := os.Remove(dir); err != nil {
+			t.Errorf("remove test cgroup: %v", err)
+		}
+	})
+	return rel, dir
+}
+
+// TestCgroupTasks starts a child that enters v1 cgroups by itself, in a new pid namespace: the
+// child, and the process that execs one fork below it, must be in them.
+func TestCgroupTasks(t *testing.T) {
+	requireRoot(t)
+	pidsRel, pidsDir := v1Cgroup(t, "pids")
+	memRel, memDir := v1Cgroup(t, "memory")
+	var tasks []*os.File
+	for _, dir := range []string{pidsDir, memDir} {
+		f, err := os.OpenFile(filepath.Join(dir, "tasks"), os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		tasks = append(tasks, f)
+	}
+	c := nsenter.Config{
+		Namespaces:  []specs.LinuxNamespace{{Type: specs.PIDNamespace}},
+		CgroupTasks: tasks,
+	}
+	ch := startChild(t, c, "echo ready; read x; exit 0")
+	ch.line(t)
+	own, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", ch.proc.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{":pids:" + pidsRel + "\n", ":memory:" + memRel + "\n"} {
+		if !strings.Contains(string(own), want) {
+			t.Errorf("/proc/%d/cgroup = %q, want a line ending %q", ch.proc.Pid, own, want)
+		}
+	}
+	ch.finish(t)
+}
+
+// TestCgroupTasksRefused: a cgroup that refuses the child fails Start with the tasks file
+// named, and leaves no process behind.
+func TestCgroupTasksRefused(t *testing.T) {
+	requireRoot(t)
+	_, dir := v1Cgroup(t, "cpuset") // a new v1 cpuset has no cpus: it refuses tasks
+	f, err := os.OpenFile(filepath.Join(dir, "tasks"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	before := children(t)
+	_, err = nsenter.Start(&nsenter.Config{Path: busybox, Args: []string{"busybox", "true"}, CgroupTasks: []*os.File{f}})
+	if err == nil || !strings.Contains(err.Error(), "enter cgroup: write "+f.Name()) {
+		t.Fatalf("Start() = %v, want an error naming %s", err, f.Name())
+	}
+	if after := children(t); len(after) != len(before) {
+		t.Errorf("children before %v, after %v: a process was left behind", before, after)
+	}
+}

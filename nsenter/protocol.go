@@ -18,7 +18,8 @@ import (
 //	parent (Start)                 child (raw clone)                grandchild (fork2 only)
 //	--------------                 -----------------                -----------------------
 //	open binary, ns files,
-//	pipes; clone ----------------> setns non-user namespaces
+//	pipes; clone ----------------> write "0" to cgroup v1 tasks files
+//	                               setns non-user namespaces
 //	                               setns user namespace, then the
 //	                               joins it refused with EPERM
 //	                               unshare(CLONE_NEWUSER)
@@ -53,6 +54,7 @@ const (
 	stepFork
 	stepFiles
 	stepExec
+	stepCgroup // index: the tasks file
 )
 
 // msgSize is the size of one message: four int32 (kind, step, index, value), written at once
@@ -148,6 +150,11 @@ func (s *start) childError(m message, c *Config) error {
 			return fmt.Errorf("join %s namespace %s: %w", ns.Type, ns.Path, errno)
 		}
 		return fmt.Errorf("join namespace %d: %w", m.index, errno)
+	case stepCgroup:
+		if m.index >= 0 && int(m.index) < len(c.CgroupTasks) {
+			return fmt.Errorf("enter cgroup: write %s: %w", c.CgroupTasks[m.index].Name(), errno)
+		}
+		return fmt.Errorf("enter cgroup %d: %w", m.index, errno)
 	case stepUnshareUser:
 		return fmt.Errorf("unshare user namespace: %w", errno)
 	case stepMaps:

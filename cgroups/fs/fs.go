@@ -37,6 +37,16 @@ func Load(s cgroups.Saved) *Manager { return &Manager{dirs: s.Paths} }
 // Saved implements cgroups.Manager.
 func (m *Manager) Saved() cgroups.Saved { return cgroups.Saved{Driver: "fs", Paths: m.dirs} }
 
+// Create implements cgroups.Manager.
+func (m *Manager) Create() (*cgroups.Entrance, error) {
+	for key, dir := range m.dirs {
+		if err := mkdir(key, dir); err != nil {
+			return nil, err
+		}
+	}
+	return cgroups.OpenEntrance(m.dirs)
+}
+
 // Apply creates the directories and moves pid into each.
 func (m *Manager) Apply(pid int) error {
 	for key, dir := range m.dirs {

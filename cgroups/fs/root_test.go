@@ -380,3 +380,44 @@ func TestRootOOMEventsStop(t *testing.T) {
 		t.Fatal("OOM event channel still open 10s after stop")
 	}
 }
+
+// TestRootCreateEntrance: Create makes every directory and opens the "tasks" file of each v1
+// one and the cgroup2 directory of a hybrid host; a single-threaded process that writes "0"
+// to a tasks file is then in that cgroup.
+func TestRootCreateEntrance(t *testing.T) {
+	requireRootV1(t)
+	m, _ := testCgroup(t)
+	e, err := m.Create()
+	if err != nil {
+		t.Fatalf("Create() = %v", err)
+	}
+	defer e.Close()
+	v1 := 0
+	for key, dir := range m.dirs {
+		if _, err := os.Stat(dir); err != nil {
+			t.Errorf("Create() left %s (%s) missing: %v", dir, key, err)
+		}
+		if key != "" {
+			v1++
+		}
+	}
+	if len(e.Tasks) != v1 {
+		t.Errorf("Create() opened %d tasks files, want one for each of %d v1 hierarchies", len(e.Tasks), v1)
+	}
+	if dir, hybrid := m.dirs[""]; hybrid && (e.Dir == nil || e.Dir.Name() != dir) {
+		t.Errorf("Create() cgroup2 directory = %v, want %s", e.Dir, dir)
+	}
+	for _, f := range e.Tasks {
+		cmd := exec.Command("/bin/sh", "-c", "echo 0 >&3 && cat /proc/self/cgroup")
+		cmd.ExtraFiles = []*os.File{f}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("write 0 to %s: %v: %s", f.Name(), err, out)
+		}
+		rel := strings.TrimPrefix(filepath.Dir(f.Name()), "/sys/fs/cgroup/")
+		_, path, _ := strings.Cut(rel, "/")
+		if !strings.Contains(string(out), ":/"+path+"\n") {
+			t.Errorf("after writing 0 to %s, /proc/self/cgroup = %q, want it in /%s", f.Name(), out, path)
+		}
+	}
+}

@@ -43,6 +43,14 @@ func (m *Manager) Saved() cgroups.Saved {
 	return cgroups.Saved{Driver: "fs2", Paths: map[string]string{"": m.dir}}
 }
 
+// Create implements cgroups.Manager: it creates the cgroup as Apply does.
+func (m *Manager) Create() (*cgroups.Entrance, error) {
+	if err := m.Apply(-1); err != nil {
+		return nil, err
+	}
+	return cgroups.OpenEntrance(map[string]string{"": m.dir})
+}
+
 // Apply implements cgroups.Manager: it creates the cgroup with every controller its ancestors
 // can delegate, and moves pid into it. A pid of -1 only creates the cgroup.
 func (m *Manager) Apply(pid int) error {

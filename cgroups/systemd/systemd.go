@@ -73,6 +73,15 @@ func (m *Manager) Saved() cgroups.Saved {
 	return cgroups.Saved{Driver: "systemd", Paths: m.paths, Unit: m.unit}
 }
 
+// Create implements cgroups.Manager. A new unit gets its process from systemd (Apply); a
+// Manager rebuilt by Load (`runo exec`) has a unit, whose directories a process can enter.
+func (m *Manager) Create() (*cgroups.Entrance, error) {
+	if m.slice != "" {
+		return nil, nil
+	}
+	return m.files.Create()
+}
+
 // Apply starts the unit with pid in it and waits until systemd reports the start done. Then
 // the fs or fs2 driver creates the unit's directories in the hierarchies systemd does not
 // manage (cgroup v1's cpuset, net_cls, ...) and adds pid there. A Manager rebuilt by Load

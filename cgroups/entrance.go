@@ -1,0 +1,75 @@
+package cgroups
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// Entrance is what a process needs to enter a container's cgroup by itself as it is created,
+// instead of being moved there afterwards (Manager.Apply).
+//
+// Moving another process writes its pid to cgroup.procs, and the kernel then takes its global
+// threadgroup lock for writing, which waits for an RCU grace period: several milliseconds per
+// container start, whichever runtime does it. A single-threaded process that moves itself into
+// a v1 hierarchy (by writing "0" to "tasks"), and a process cloned into a cgroup2 directory
+// (clone3 with CLONE_INTO_CGROUP), do not take that lock.
+type Entrance struct {
+	// Tasks are the v1 "tasks" files of the cgroup, open for writing.
+	Tasks []*os.File
+	// Dir is the cgroup2 directory to clone into, or nil on a pure cgroup v1 host.
+	Dir *os.File
+}
+
+// Close closes the files.
+func (e *Entrance) Close() {
+	for _, f := range e.Tasks {
+		f.Close()
+	}
+	if e.Dir != nil {
+		e.Dir.Close()
+	}
+}
+
+// addTasks opens the "tasks" file of the v1 cgroup at dir.
+func (e *Entrance) addTasks(dir string) error {
+	path := filepath.Join(dir, "tasks")
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, errors.Unwrap(err))
+	}
+	e.Tasks = append(e.Tasks, f)
+	return nil
+}
+
+// setDir opens the cgroup2 directory dir.
+func (e *Entrance) setDir(dir string) error {
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open cgroup %s: %w", dir, err)
+	}
+	e.Dir = os.NewFile(uintptr(fd), dir)
+	return nil
+}
+
+// OpenEntrance opens the entrance of the cgroup whose directories are dirs, keyed as in Saved:
+// "" is the cgroup2 directory, every other key a v1 hierarchy. The directories must exist.
+func OpenEntrance(dirs map[string]string) (*Entrance, error) {
+	e := &Entrance{}
+	for key, dir := range dirs {
+		var err error
+		if key == "" {
+			err = e.setDir(dir)
+		} else {
+			err = e.addTasks(dir)
+		}
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+	}
+	return e, nil
+}
