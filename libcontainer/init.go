@@ -87,6 +87,7 @@ func Init() error {
 		return err
 	}
 	syncFile.Close()
+	p.shedMemory()
 	fifo, err := p.waitForStart()
 	if err != nil {
 		if fifo >= 0 {

@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 
@@ -67,6 +68,21 @@ func (p *procfs) write(rel, value string) error {
 		return fmt.Errorf("write /proc/%s: %w", rel, err)
 	}
 	return nil
+}
+
+// read returns the contents of rel, a file inside the procfs.
+func (p *procfs) read(rel string) ([]byte, error) {
+	how := &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV,
+	}
+	fd, err := unix.Openat2(p.fd, rel, how)
+	if err != nil {
+		return nil, fmt.Errorf("open /proc/%s: %w", rel, err)
+	}
+	f := os.NewFile(uintptr(fd), "/proc/"+rel)
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
 // readDir lists the directory rel inside the procfs.
