@@ -1,4 +1,11 @@
 // Command runo is an OCI container runtime with runc's command line.
+//
+// Each runo process lives a few milliseconds (init until its execve): Go's container-aware
+// GOMAXPROCS, which reads /proc/self/cgroup, mountinfo and the cpu controller's quota at start
+// and keeps re-reading them, is work without a use here.
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (
