@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -46,12 +47,17 @@ var listCommand = cli.Command{
 		if format == "json" {
 			return json.NewEncoder(os.Stdout).Encode(states)
 		}
-		w := tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)
+		// tabwriter writes each cell on its own: buffer them into one write to stdout.
+		out := bufio.NewWriter(os.Stdout)
+		w := tabwriter.NewWriter(out, 12, 1, 3, ' ', 0)
 		fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
 		for _, s := range states {
 			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Pid, s.Status, s.Bundle,
 				s.Created.Format(time.RFC3339Nano), s.Owner)
 		}
-		return w.Flush()
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		return out.Flush()
 	},
 }

@@ -3,13 +3,14 @@ package cgroups
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/internal/sysfile"
 )
 
 // WriteFile writes value to dir/file, naming both in the error. cgroup files take one write
@@ -17,15 +18,7 @@ import (
 // a missing controller (in cgroupfs, as "permission denied").
 func WriteFile(dir, file, value string) error {
 	path := filepath.Join(dir, file)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
-	if err != nil {
-		return fmt.Errorf("write %q to %s: %w", value, path, errors.Unwrap(err))
-	}
-	_, err = f.WriteString(value)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := sysfile.Write(path, []byte(value), unix.O_TRUNC, 0); err != nil {
 		return fmt.Errorf("write %q to %s: %w", value, path, errors.Unwrap(err))
 	}
 	return nil
@@ -33,7 +26,7 @@ func WriteFile(dir, file, value string) error {
 
 // ReadFile returns the contents of dir/file without the trailing newline.
 func ReadFile(dir, file string) (string, error) {
-	data, err := os.ReadFile(filepath.Join(dir, file))
+	data, err := sysfile.Read(filepath.Join(dir, file))
 	if err != nil {
 		return "", err
 	}

@@ -50,7 +50,8 @@ func Load(root, id string, log *slog.Logger) (*Container, error) {
 }
 
 // List loads every container under root, sorted by id. Entries that are not containers (or are
-// being created or removed right now) are skipped.
+// being created or removed right now) are skipped. The containers carry what describes them
+// (State, Status, Owner and their cgroup); to act on one, Load it.
 func List(root string, log *slog.Logger) ([]*Container, error) {
 	entries, err := os.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -64,11 +65,16 @@ func List(root string, log *slog.Logger) ([]*Container, error) {
 		if !e.IsDir() {
 			continue
 		}
-		c, err := Load(root, e.Name(), log)
+		id := e.Name()
+		if specconv.ValidateID(id) != nil {
+			continue
+		}
+		dir := filepath.Join(root, id)
+		s, err := readStateHeader(dir)
 		if err != nil {
 			continue
 		}
-		list = append(list, c)
+		list = append(list, &Container{id: id, dir: dir, state: s, log: orDiscard(log)})
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].id < list[j].id })
 	return list, nil

@@ -91,11 +91,13 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 	defer lock.Close()
 
 	c = &Container{id: o.ID, dir: dir, log: orDiscard(o.Log), state: &savedState{
-		ID:          o.ID,
-		Bundle:      o.Config.Bundle,
-		Rootfs:      o.Config.Rootfs,
-		Created:     time.Now().UTC(),
-		Annotations: spec.Annotations,
+		stateHeader: stateHeader{
+			ID:          o.ID,
+			Bundle:      o.Config.Bundle,
+			Rootfs:      o.Config.Rootfs,
+			Created:     time.Now().UTC(),
+			Annotations: spec.Annotations,
+		},
 		Hooks:       spec.Hooks,
 		SharedPidNS: !hasNamespace(spec, specs.PIDNamespace),
 		Resources:   withDeviceRules(spec),

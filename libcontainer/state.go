@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/runo-project/runo/cgroups"
+	"github.com/runo-project/runo/internal/sysfile"
 )
 
 // Status of a container, as the runtime-spec and runc name them.
@@ -34,15 +35,8 @@ const (
 
 // savedState is what state.json holds: everything a later runo command needs about the container.
 type savedState struct {
-	ID          string            `json:"id"`
-	Bundle      string            `json:"bundle"`
-	Rootfs      string            `json:"rootfs"`
-	Pid         int               `json:"pid"`
-	StartTime   uint64            `json:"pidStartTime"` // guards Pid against reuse
-	Created     time.Time         `json:"created"`
-	Annotations map[string]string `json:"annotations,omitempty"`
-	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
-	Cgroup      *cgroups.Saved    `json:"cgroup,omitempty"`
+	stateHeader
+	Hooks *specs.Hooks `json:"hooks,omitempty"`
 	// Process is the container's process: `exec` starts from it when no process is given.
 	Process *specs.Process `json:"process,omitempty"`
 	// Namespaces are the container's namespaces, which `exec` joins.
@@ -56,6 +50,20 @@ type savedState struct {
 	// SharedPidNS is set when the container has no pid namespace of its own: its processes do not
 	// die with its init, so kill and delete reach them through the cgroup.
 	SharedPidNS bool `json:"sharedPidNS,omitempty"`
+}
+
+// stateHeader is the part of state.json that describes a container, which is all that List
+// reads: decoding the process, resources and filters of every container would take most of a
+// listing's time.
+type stateHeader struct {
+	ID          string            `json:"id"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Pid         int               `json:"pid"`
+	StartTime   uint64            `json:"pidStartTime"` // guards Pid against reuse
+	Created     time.Time         `json:"created"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Cgroup      *cgroups.Saved    `json:"cgroup,omitempty"`
 }
 
 // State is what `runo state` prints: the runtime-spec state plus runc's extra fields, in runc's
@@ -97,15 +105,32 @@ func writeState(dir string, s *savedState) error {
 }
 
 func readState(dir string) (*savedState, error) {
-	data, err := os.ReadFile(filepath.Join(dir, stateFile))
-	if err != nil {
+	var s savedState
+	if err := decodeState(dir, &s); err != nil {
 		return nil, err
 	}
+	return &s, nil
+}
+
+// readStateHeader reads only the stateHeader of dir's state.json.
+func readStateHeader(dir string) (*savedState, error) {
 	var s savedState
-	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", filepath.Join(dir, stateFile), err)
+	if err := decodeState(dir, &s.stateHeader); err != nil {
+		return nil, err
 	}
 	return &s, nil
+}
+
+func decodeState(dir string, v any) error {
+	path := filepath.Join(dir, stateFile)
+	data, err := sysfile.Read(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("parse %s: %w", path, err)
+	}
+	return nil
 }
 
 // procStat is what runo needs from /proc/<pid>/stat.
@@ -115,7 +140,7 @@ type procStat struct {
 }
 
 func readProcStat(pid int) (procStat, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	data, err := sysfile.Read("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return procStat{}, err
 	}

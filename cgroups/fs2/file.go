@@ -10,28 +10,13 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/runo-project/runo/cgroups"
 )
 
-// writeFile writes value to dir/file in one write, as the kernel parses a cgroup file's value
-// at once. Unlike cgroups.WriteFile it never creates the file, so that a missing controller file
-// reads as os.ErrNotExist (kernfs answers O_CREAT with EACCES) and a test directory does not
-// grow files it lacks.
-func writeFile(dir, file, value string) error {
-	path := filepath.Join(dir, file)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("write %q to %s: %w", value, path, unwrap(err))
-	}
-	_, err = f.WriteString(value)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("write %q to %s: %w", value, path, unwrap(err))
-	}
-	return nil
-}
+// writeFile writes value to dir/file in one write (cgroups.WriteFile): it never creates the
+// file, so that a missing controller file reads as os.ErrNotExist (kernfs answers O_CREAT with
+// EACCES) and a test directory does not grow files it lacks.
+func writeFile(dir, file, value string) error { return cgroups.WriteFile(dir, file, value) }
 
 // unwrap drops the *PathError the callers replace with their own path and value.
 func unwrap(err error) error {
@@ -57,13 +42,7 @@ func writeLines(dir, file, value string) error {
 }
 
 // readFile returns dir/file without its trailing newline.
-func readFile(dir, file string) (string, error) {
-	data, err := os.ReadFile(filepath.Join(dir, file))
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSuffix(string(data), "\n"), nil
-}
+func readFile(dir, file string) (string, error) { return cgroups.ReadFile(dir, file) }
 
 // parseUint parses a cgroup value: a decimal number, or "max" for no limit (math.MaxUint64).
 func parseUint(s string) (uint64, error) {
