@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -311,20 +312,25 @@ func setUser(u specs.User, keepCaps bool) error {
 			return fmt.Errorf("set keepcaps: %w", err)
 		}
 	}
-	groups := make([]int, len(u.AdditionalGids))
-	for i, g := range u.AdditionalGids {
-		groups[i] = int(g)
+	// Raw system calls: they change the calling thread only. Go's own setgroups, setresgid
+	// and setresuid change every thread of the process, one signal round-trip each, for
+	// threads that never exec; the execve comes from this thread, and the new program's
+	// credentials are this thread's.
+	var groups *uint32
+	if len(u.AdditionalGids) > 0 {
+		groups = &u.AdditionalGids[0]
 	}
 	// setgroups is refused in a user namespace whose setgroups file says deny; then there are
 	// no groups to set anyway.
-	if err := unix.Setgroups(groups); err != nil && !(errors.Is(err, unix.EPERM) && len(groups) == 0) {
-		return fmt.Errorf("setgroups %v: %w", groups, err)
+	_, _, errno := unix.RawSyscall(sysSetgroups, uintptr(len(u.AdditionalGids)), uintptr(unsafe.Pointer(groups)), 0)
+	if errno != 0 && !(errno == unix.EPERM && len(u.AdditionalGids) == 0) {
+		return fmt.Errorf("setgroups %v: %w", u.AdditionalGids, errno)
 	}
-	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
-		return fmt.Errorf("setgid %d: %w", u.GID, err)
+	if _, _, errno := unix.RawSyscall(sysSetresgid, uintptr(u.GID), uintptr(u.GID), uintptr(u.GID)); errno != 0 {
+		return fmt.Errorf("setgid %d: %w", u.GID, errno)
 	}
-	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
-		return fmt.Errorf("setuid %d: %w", u.UID, err)
+	if _, _, errno := unix.RawSyscall(sysSetresuid, uintptr(u.UID), uintptr(u.UID), uintptr(u.UID)); errno != 0 {
+		return fmt.Errorf("setuid %d: %w", u.UID, errno)
 	}
 	if u.Umask != nil {
 		unix.Umask(int(*u.Umask))
