@@ -163,6 +163,20 @@ func TestPidsLimit(t *testing.T) {
 	}
 }
 
+// TestPidsLimitOne: a pids limit counts threads, and a limit of 1 must still let the container
+// start (init's Go runtime has more threads than that until its execve) and refuse any fork.
+func TestPidsLimitOne(t *testing.T) {
+	e := newEnv(t)
+	b := e.newBundle("sh", "-c", "true & wait")
+	b.spec.Linux.Resources.Pids = &specs.LinuxPids{Limit: ptr(int64(1))}
+	b.save()
+	// busybox sh reports the refused fork and exits 2.
+	r := e.runo("run", "--bundle", b.dir, b.id)
+	if r.code != 2 || !strings.Contains(r.stderr, "can't fork") {
+		t.Errorf("run with pids limit 1 = %v, want the shell to start and its fork refused", r)
+	}
+}
+
 // TestOOMEvents shows that a memory hog is OOM-killed and that `events` reports it.
 func TestOOMEvents(t *testing.T) {
 	e := newEnv(t)

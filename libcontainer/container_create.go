@@ -129,11 +129,14 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 		c.state.Cgroup = nil
 		cg.Destroy()
 	}
+	var laterLimits *specs.LinuxResources
 	if entrance != nil {
 		defer entrance.Close()
 		// The limits come first: init enters its cgroup as it starts, and is then charged
-		// and restricted from its first page and its first open.
-		if err := cg.Set(c.state.Resources); err != nil {
+		// and restricted from its first page and its first open. All but the task limits.
+		var first *specs.LinuxResources
+		first, laterLimits = splitTaskLimits(c.state.Resources)
+		if err := cg.Set(first); err != nil {
 			return nil, err
 		}
 	}
@@ -171,6 +174,12 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 
 	if err := c.bootstrap(o, newSyncConn(sync)); err != nil {
 		return nil, err
+	}
+	if laterLimits != nil {
+		// init is ready and only waits for start: it will start no more threads.
+		if err := cg.Set(laterLimits); err != nil {
+			return nil, err
+		}
 	}
 	if err := writeState(dir, c.state); err != nil {
 		return nil, err

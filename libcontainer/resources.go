@@ -1,6 +1,10 @@
 package libcontainer
 
-import "github.com/opencontainers/runtime-spec/specs-go"
+import (
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
 
 // mergeResources returns base with every field that update sets replaced, as `runc update`
 // does: an update names only what changes.
@@ -108,4 +112,36 @@ func setInt64(dst **int64, v *int64) {
 	if v != nil {
 		*dst = v
 	}
+}
+
+// splitTaskLimits splits r into the limits written before init starts in its cgroup and those
+// written once init is ready. A pids limit counts threads, and init's Go runtime starts a few:
+// a limit below that would kill init, while written once init only waits for start it just
+// refuses new tasks, as it should (the container's process keeps init's one task after its
+// execve). Every other limit comes first, so that init is charged and restricted from its
+// first page.
+func splitTaskLimits(r *specs.LinuxResources) (before, after *specs.LinuxResources) {
+	if r == nil {
+		return nil, nil
+	}
+	first := *r
+	first.Pids = nil
+	later := &specs.LinuxResources{Pids: r.Pids}
+	if len(r.Unified) > 0 {
+		first.Unified = map[string]string{}
+		for k, v := range r.Unified {
+			if strings.HasPrefix(k, "pids.") {
+				if later.Unified == nil {
+					later.Unified = map[string]string{}
+				}
+				later.Unified[k] = v
+				continue
+			}
+			first.Unified[k] = v
+		}
+	}
+	if later.Pids == nil && later.Unified == nil {
+		later = nil
+	}
+	return &first, later
 }
