@@ -73,7 +73,10 @@ func execProcess(ctx *cli.Context, c *libcontainer.Container) (*specs.Process, e
 		}
 		return &p, nil
 	}
-	p := c.DefaultProcess()
+	p, err := c.DefaultProcess()
+	if err != nil {
+		return nil, err
+	}
 	p.Args = ctx.Args().Tail()
 	if len(p.Args) == 0 {
 		return nil, errors.New("exec: no command given (args or --process)")

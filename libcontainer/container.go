@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,7 +25,9 @@ type Container struct {
 	id    string
 	dir   string // <root>/<id>
 	state *savedState
-	log   *slog.Logger
+	// raw is state.json as loaded: details decodes the state's details from it.
+	raw []byte
+	log *slog.Logger
 
 	// init is the container's first process when this runo process started it (create, run).
 	init *os.Process
@@ -39,19 +42,18 @@ func Load(root, id string, log *slog.Logger) (*Container, error) {
 		return nil, err
 	}
 	dir := filepath.Join(root, id)
-	s, err := readState(dir)
+	s, raw, err := readState(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", ErrNotExist, id)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &Container{id: id, dir: dir, state: s, log: orDiscard(log)}, nil
+	return &Container{id: id, dir: dir, state: s, raw: raw, log: orDiscard(log)}, nil
 }
 
 // List loads every container under root, sorted by id. Entries that are not containers (or are
-// being created or removed right now) are skipped. The containers carry what describes them
-// (State, Status, Owner and their cgroup); to act on one, Load it.
+// being created or removed right now) are skipped.
 func List(root string, log *slog.Logger) ([]*Container, error) {
 	entries, err := os.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -70,11 +72,11 @@ func List(root string, log *slog.Logger) ([]*Container, error) {
 			continue
 		}
 		dir := filepath.Join(root, id)
-		s, err := readStateHeader(dir)
+		s, raw, err := readState(dir)
 		if err != nil {
 			continue
 		}
-		list = append(list, &Container{id: id, dir: dir, state: s, log: orDiscard(log)})
+		list = append(list, &Container{id: id, dir: dir, state: s, raw: raw, log: orDiscard(log)})
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].id < list[j].id })
 	return list, nil
@@ -139,6 +141,32 @@ func (c *Container) Owner() string {
 		return u.Username
 	}
 	return "#" + uid
+}
+
+// details returns the state's details, decoding them from state.json on first use.
+func (c *Container) details() (*stateDetails, error) {
+	if c.state.stateDetails == nil {
+		d := &stateDetails{}
+		if err := json.Unmarshal(c.raw, d); err != nil {
+			return nil, fmt.Errorf("parse %s: %w", filepath.Join(c.dir, stateFile), err)
+		}
+		c.state.stateDetails = d
+	}
+	return c.state.stateDetails, nil
+}
+
+// hooks returns the container's hooks, without decoding the other details for them.
+func (c *Container) hooks() (*specs.Hooks, error) {
+	if c.state.stateDetails != nil {
+		return c.state.Hooks, nil
+	}
+	var h struct {
+		Hooks *specs.Hooks `json:"hooks"`
+	}
+	if err := json.Unmarshal(c.raw, &h); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", filepath.Join(c.dir, stateFile), err)
+	}
+	return h.Hooks, nil
 }
 
 // cgroup rebuilds the container's cgroup manager from its state, or returns nil.

@@ -60,17 +60,21 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if cg == nil {
 		return errNoCgroup
 	}
+	d, err := c.details()
+	if err != nil {
+		return err
+	}
 	if r != nil && r.Devices != nil {
 		// As at create: the container's own devices and the defaults stay allowed.
 		copied := *r
-		copied.Devices = devices.ContainerRules(r.Devices, c.state.Devices)
+		copied.Devices = devices.ContainerRules(r.Devices, d.Devices)
 		r = &copied
 	}
-	merged := mergeResources(c.state.Resources, r)
+	merged := mergeResources(d.Resources, r)
 	if err := cg.Set(merged); err != nil {
 		return err
 	}
-	c.state.Resources = merged
+	d.Resources = merged
 	return writeState(c.dir, c.state)
 }
 

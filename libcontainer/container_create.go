@@ -97,14 +97,16 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 			Rootfs:      o.Config.Rootfs,
 			Created:     time.Now().UTC(),
 			Annotations: spec.Annotations,
+			SharedPidNS: !hasNamespace(spec, specs.PIDNamespace),
 		},
-		Hooks:       spec.Hooks,
-		SharedPidNS: !hasNamespace(spec, specs.PIDNamespace),
-		Resources:   withDeviceRules(spec),
-		Devices:     spec.Linux.Devices,
-		Seccomp:     spec.Linux.Seccomp,
-		Process:     spec.Process,
-		Namespaces:  spec.Linux.Namespaces,
+		stateDetails: &stateDetails{
+			Hooks:      spec.Hooks,
+			Resources:  withDeviceRules(spec),
+			Devices:    spec.Linux.Devices,
+			Seccomp:    spec.Linux.Seccomp,
+			Process:    spec.Process,
+			Namespaces: spec.Linux.Namespaces,
+		},
 	}}
 	uid, gid := containerRoot(spec)
 	logUnknownSyscalls(c.log, spec.Linux.Seccomp)

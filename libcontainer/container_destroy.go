@@ -61,8 +61,10 @@ func (c *Container) Destroy(force bool) error {
 	if err := os.RemoveAll(c.dir); err != nil {
 		errs = append(errs, fmt.Errorf("remove state: %w", err))
 	}
-	if h := c.state.Hooks; h != nil {
-		// The spec: a failing poststop hook is logged, and the lifecycle continues.
+	// The spec: a failing poststop hook is logged, and the lifecycle continues.
+	if h, err := c.hooks(); err != nil {
+		c.log.Warn(err.Error())
+	} else if h != nil {
 		if err := runHooks("poststop", h.Poststop, c.ociState(Stopped)); err != nil {
 			c.log.Warn(err.Error())
 		}

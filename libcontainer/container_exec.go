@@ -31,15 +31,19 @@ type ExecOptions struct {
 }
 
 // DefaultProcess returns the container's own process, the template `exec` starts from.
-func (c *Container) DefaultProcess() *specs.Process {
-	if c.state.Process == nil {
-		return &specs.Process{Cwd: "/"}
+func (c *Container) DefaultProcess() (*specs.Process, error) {
+	d, err := c.details()
+	if err != nil {
+		return nil, err
 	}
-	p := *c.state.Process
+	if d.Process == nil {
+		return &specs.Process{Cwd: "/"}, nil
+	}
+	p := *d.Process
 	p.Args = nil
 	p.Terminal = false
 	p.ConsoleSize = nil
-	return &p
+	return &p, nil
 }
 
 // Exec starts a process in the container's namespaces and cgroup and returns it, running. The
@@ -61,6 +65,10 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 	if proc.Terminal && o.Console == nil {
 		return nil, errors.New("process.terminal is true but no console socket was given")
 	}
+	d, err := c.details()
+	if err != nil {
+		return nil, err
+	}
 	cg, err := c.execCgroup(o.SubCgroup)
 	if err != nil {
 		return nil, err
@@ -74,7 +82,7 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 	if entrance != nil {
 		defer entrance.Close()
 	}
-	p, sync, err := c.startExecInit(o, entrance)
+	p, sync, err := c.startExecInit(o, d.Namespaces, entrance)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +105,7 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 	}
 	s := newSyncConn(sync)
 	cfg := &initConfig{
-		Spec:        &specs.Spec{Process: proc, Linux: &specs.Linux{Seccomp: c.state.Seccomp}},
+		Spec:        &specs.Spec{Process: proc, Linux: &specs.Linux{Seccomp: d.Seccomp}},
 		PreserveFDs: o.PreserveFDs,
 		State:       c.ociState(Running),
 		Exec:        true,
@@ -105,7 +113,7 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 	if err := s.send(cfg); err != nil {
 		return fail(err)
 	}
-	if err := c.awaitInit(s, "", c.state.Seccomp); err != nil {
+	if err := c.awaitInit(s, "", d.Seccomp); err != nil {
 		return fail(fmt.Errorf("unable to start container process: %w", err))
 	}
 	return p, nil
@@ -131,13 +139,13 @@ func (c *Container) execCgroup(sub string) (cgroups.Manager, error) {
 }
 
 // startExecInit starts `runo init` in every namespace of the container's init.
-func (c *Container) startExecInit(o ExecOptions, cg *cgroups.Entrance) (*os.Process, *os.File, error) {
+func (c *Container) startExecInit(o ExecOptions, namespaces []specs.LinuxNamespace, cg *cgroups.Entrance) (*os.Process, *os.File, error) {
 	files := newInitFiles(o.PreserveFDs)
 	if o.Console != nil {
 		files.add(envConsoleFD, o.Console)
 	}
 	var joins []specs.LinuxNamespace
-	for _, ns := range c.state.Namespaces {
+	for _, ns := range namespaces {
 		name, err := nsenter.ProcName(ns.Type)
 		if err != nil {
 			return nil, nil, err

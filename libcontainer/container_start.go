@@ -27,8 +27,10 @@ func (c *Container) Start() error {
 	if err := c.releaseInit(); err != nil {
 		return err
 	}
-	if h := c.state.Hooks; h != nil {
-		// The spec: a failing poststart hook is logged, and the lifecycle continues.
+	// The spec: a failing poststart hook is logged, and the lifecycle continues.
+	if h, err := c.hooks(); err != nil {
+		c.log.Warn(err.Error())
+	} else if h != nil {
 		if err := runHooks("poststart", h.Poststart, c.ociState(Running)); err != nil {
 			c.log.Warn(err.Error())
 		}

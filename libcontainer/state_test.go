@@ -1,6 +1,12 @@
 package libcontainer
 
-import "testing"
+import (
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
 
 func TestParseProcStat(t *testing.T) {
 	tests := []struct {
@@ -40,4 +46,41 @@ func FuzzParseProcStat(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		parseProcStat(s) // must not panic
 	})
+}
+
+// TestStateDetailsRoundTrip: Load decodes the header only, details and hooks decode the rest on
+// demand, and a state whose details were never loaded is not written back without them.
+func TestStateDetailsRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	hooks := &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}}
+	saved := &savedState{
+		stateHeader:  stateHeader{ID: "c1", Bundle: "/b", Pid: 42, SharedPidNS: true},
+		stateDetails: &stateDetails{Hooks: hooks, Process: &specs.Process{Cwd: "/work"}},
+	}
+	if err := writeState(dir, saved); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(filepath.Dir(dir), filepath.Base(dir), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.state.stateDetails != nil {
+		t.Fatal("Load decoded the details")
+	}
+	if c.state.Pid != 42 || !c.state.SharedPidNS || c.state.Bundle != "/b" {
+		t.Errorf("header = %+v, want what was written", c.state.stateHeader)
+	}
+	if h, err := c.hooks(); err != nil || !reflect.DeepEqual(h, hooks) {
+		t.Errorf("hooks() = %+v, %v; want %+v", h, err, hooks)
+	}
+	if c.state.stateDetails != nil {
+		t.Error("hooks() decoded every detail")
+	}
+	if err := writeState(dir, c.state); err == nil {
+		t.Error("writeState() without details succeeded: it would drop them")
+	}
+	d, err := c.details()
+	if err != nil || d.Process == nil || d.Process.Cwd != "/work" || !reflect.DeepEqual(d.Hooks, hooks) {
+		t.Errorf("details() = %+v, %v; want the written details", d, err)
+	}
 }
