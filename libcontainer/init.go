@@ -68,9 +68,11 @@ func Init() error {
 	if fd, err := fdFromEnv(envConsoleFD); err == nil {
 		p.console = os.NewFile(uintptr(fd), "console-socket")
 	}
-	if err := p.sync.recv(&p.cfg); err != nil {
+	var received receivedConfig
+	if err := p.sync.recv(&received); err != nil {
 		return err
 	}
+	p.cfg = received.config()
 	p.spec = p.cfg.Spec
 	if p.cfg.Exec {
 		return p.runExec()
