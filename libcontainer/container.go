@@ -155,6 +155,25 @@ func (c *Container) details() (*stateDetails, error) {
 	return c.state.stateDetails, nil
 }
 
+// execDetails are the details that exec reads.
+type execDetails struct {
+	Process    *specs.Process         `json:"process,omitempty"`
+	Namespaces []specs.LinuxNamespace `json:"namespaces,omitempty"`
+	Seccomp    *specs.LinuxSeccomp    `json:"seccomp,omitempty"`
+}
+
+// execDetails returns what exec needs, without decoding the resources and devices for it.
+func (c *Container) execDetails() (*execDetails, error) {
+	if d := c.state.stateDetails; d != nil {
+		return &execDetails{Process: d.Process, Namespaces: d.Namespaces, Seccomp: d.Seccomp}, nil
+	}
+	var e execDetails
+	if err := json.Unmarshal(c.raw, &e); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", filepath.Join(c.dir, stateFile), err)
+	}
+	return &e, nil
+}
+
 // hooks returns the container's hooks, without decoding the other details for them.
 func (c *Container) hooks() (*specs.Hooks, error) {
 	if c.state.stateDetails != nil {

@@ -32,7 +32,7 @@ type ExecOptions struct {
 
 // DefaultProcess returns the container's own process, the template `exec` starts from.
 func (c *Container) DefaultProcess() (*specs.Process, error) {
-	d, err := c.details()
+	d, err := c.execDetails()
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 	if proc.Terminal && o.Console == nil {
 		return nil, errors.New("process.terminal is true but no console socket was given")
 	}
-	d, err := c.details()
+	d, err := c.execDetails()
 	if err != nil {
 		return nil, err
 	}

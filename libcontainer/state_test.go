@@ -76,6 +76,12 @@ func TestStateDetailsRoundTrip(t *testing.T) {
 	if c.state.stateDetails != nil {
 		t.Error("hooks() decoded every detail")
 	}
+	if e, err := c.execDetails(); err != nil || e.Process == nil || e.Process.Cwd != "/work" {
+		t.Errorf("execDetails() = %+v, %v; want the written process", e, err)
+	}
+	if c.state.stateDetails != nil {
+		t.Error("execDetails() decoded every detail")
+	}
 	if err := writeState(dir, c.state); err == nil {
 		t.Error("writeState() without details succeeded: it would drop them")
 	}
