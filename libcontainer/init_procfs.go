@@ -53,15 +53,24 @@ func privateProcfs() (int, error) {
 	return unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
 }
 
-// write writes value to rel, a path inside the procfs such as "sys/net/ipv4/ip_forward".
-func (p *procfs) write(rel, value string) error {
+// open opens rel, a path inside the procfs, refusing symlinks and mount crossings.
+func (p *procfs) open(rel string, flags uint64) (int, error) {
 	how := &unix.OpenHow{
-		Flags:   unix.O_WRONLY | unix.O_CLOEXEC,
+		Flags:   flags | unix.O_CLOEXEC,
 		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV,
 	}
 	fd, err := unix.Openat2(p.fd, rel, how)
 	if err != nil {
-		return fmt.Errorf("open /proc/%s: %w", rel, err)
+		return -1, fmt.Errorf("open /proc/%s: %w", rel, err)
+	}
+	return fd, nil
+}
+
+// write writes value to rel, a path inside the procfs such as "sys/net/ipv4/ip_forward".
+func (p *procfs) write(rel, value string) error {
+	fd, err := p.open(rel, unix.O_WRONLY)
+	if err != nil {
+		return err
 	}
 	defer unix.Close(fd)
 	if _, err := unix.Write(fd, []byte(value)); err != nil {
@@ -72,13 +81,9 @@ func (p *procfs) write(rel, value string) error {
 
 // read returns the contents of rel, a file inside the procfs.
 func (p *procfs) read(rel string) ([]byte, error) {
-	how := &unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV,
-	}
-	fd, err := unix.Openat2(p.fd, rel, how)
+	fd, err := p.open(rel, unix.O_RDONLY)
 	if err != nil {
-		return nil, fmt.Errorf("open /proc/%s: %w", rel, err)
+		return nil, err
 	}
 	f := os.NewFile(uintptr(fd), "/proc/"+rel)
 	defer f.Close()
@@ -87,13 +92,9 @@ func (p *procfs) read(rel string) ([]byte, error) {
 
 // readDir lists the directory rel inside the procfs.
 func (p *procfs) readDir(rel string) ([]string, error) {
-	how := &unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV,
-	}
-	fd, err := unix.Openat2(p.fd, rel, how)
+	fd, err := p.open(rel, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
-		return nil, fmt.Errorf("open /proc/%s: %w", rel, err)
+		return nil, err
 	}
 	dir := os.NewFile(uintptr(fd), "/proc/"+rel)
 	defer dir.Close()
