@@ -144,6 +144,13 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 	}
 
 	proc, sync, err := c.startInit(o, fifo, mountFiles, entrance)
+	if err != nil && entrance != nil && runsWithoutCgroup(o, err) {
+		// Rootless: the cgroup could be made but not entered (delegated only partly). The
+		// deferred Close closes the entrance's files.
+		entrance, laterLimits, c.state.Cgroup = nil, nil, nil
+		cg.Destroy()
+		proc, sync, err = c.startInit(o, fifo, mountFiles, nil)
+	}
 	if err != nil {
 		return nil, err
 	}
