@@ -3,6 +3,7 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -69,6 +70,10 @@ type v1Hierarchy struct {
 // directory per hierarchy (a bind of the container's own cgroup, or a fresh
 // cgroup mount in a cgroup namespace), and links for co-mounted controllers
 // (cpu -> cpu,cpuacct).
+//
+// The directories and links are made through a handle on the tmpfs, which
+// runo has just mounted and nothing else can write: resolving each of them
+// safely from the rootfs again would cost more than the mounts themselves.
 func mountCgroup1(c *Config, m *specs.Mount, opts MountOptions) error {
 	mi, err := readMountInfo()
 	if err != nil {
@@ -86,38 +91,53 @@ func mountCgroup1(c *Config, m *specs.Mount, opts MountOptions) error {
 	if err := plainMount(c, "tmpfs", "tmpfs", m.Destination, tmpfs); err != nil {
 		return err
 	}
+	dir, err := openTmpfs(c.Rootfs, m.Destination)
+	if err != nil {
+		return mountError("tmpfs", "tmpfs", m.Destination, err)
+	}
+	defer dir.Close()
 	for _, h := range hs {
-		dest := path.Join(m.Destination, h.name)
-		if err := mountHierarchy(c, h, dest, opts); err != nil {
+		if err := mountHierarchy(c, dir, h, path.Join(m.Destination, h.name), opts); err != nil {
 			return err
 		}
 	}
-	if err := linkCoMounted(c, m.Destination, hs); err != nil {
+	if err := linkCoMounted(dir, m.Destination, hs); err != nil {
 		return err
 	}
 	if opts.Flags&unix.MS_RDONLY == 0 {
 		return nil
 	}
-	f, err := openInRoot(c.Rootfs, m.Destination)
-	if err != nil {
-		return mountError("tmpfs", "tmpfs", m.Destination, err)
-	}
-	defer f.Close()
-	if err := remountBind(fdPath(f), cgroupMountFlags|unix.MS_RDONLY, 0); err != nil {
+	if err := remountBind(fdPath(dir), cgroupMountFlags|unix.MS_RDONLY, 0); err != nil {
 		return fmt.Errorf("remount %s read-only: %w", m.Destination, err)
 	}
 	return nil
 }
 
-// mountHierarchy puts one v1 hierarchy at dest (inside the tmpfs just made).
-func mountHierarchy(c *Config, h v1Hierarchy, dest string, opts MountOptions) error {
+// openTmpfs opens the tmpfs mounted at unsafePath in root, checking that it is
+// one: the handle must lead into the mount just made, not into the image.
+func openTmpfs(root, unsafePath string) (*os.File, error) {
+	f, err := openInRoot(root, unsafePath)
+	if err != nil {
+		return nil, err
+	}
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil || st.Type != unix.TMPFS_MAGIC {
+		f.Close()
+		return nil, fmt.Errorf("%s in %s is not the tmpfs just mounted there", unsafePath, root)
+	}
+	return f, nil
+}
+
+// mountHierarchy puts one v1 hierarchy at dest, the directory h.name of the
+// tmpfs dir.
+func mountHierarchy(c *Config, dir *os.File, h v1Hierarchy, dest string, opts MountOptions) error {
 	if !c.NewCgroupNS {
 		b := opts
 		b.Flags |= unix.MS_BIND | unix.MS_REC
 		b.Propagation = nil
 		return bindMount(c, h.source, dest, b)
 	}
-	dst, err := mountpoint(c.Rootfs, dest, true)
+	dst, err := mkdirAt(dir, h.name)
 	if err != nil {
 		return mountError("cgroup", "cgroup", dest, err)
 	}
@@ -130,14 +150,25 @@ func mountHierarchy(c *Config, h v1Hierarchy, dest string, opts MountOptions) er
 	return nil
 }
 
-// linkCoMounted links each controller of a co-mounted hierarchy to its
-// directory, as hosts do (/sys/fs/cgroup/cpu -> cpu,cpuacct).
-func linkCoMounted(c *Config, dest string, hs []v1Hierarchy) error {
-	dir, err := openInRoot(c.Rootfs, dest)
-	if err != nil {
-		return err
+// mkdirAt makes the directory name (one component) in dir unless it exists,
+// and opens it without following a symlink.
+func mkdirAt(dir *os.File, name string) (*os.File, error) {
+	if name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
+		return nil, fmt.Errorf("mkdir %q: not a single path component", name)
 	}
-	defer dir.Close()
+	if err := unix.Mkdirat(int(dir.Fd()), name, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+		return nil, fmt.Errorf("mkdir %s: %w", name, err)
+	}
+	fd, err := unix.Openat(int(dir.Fd()), name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", name, err)
+	}
+	return os.NewFile(uintptr(fd), name), nil
+}
+
+// linkCoMounted links each controller of a co-mounted hierarchy to its
+// directory in the tmpfs dir (mounted at dest), as runc does.
+func linkCoMounted(dir *os.File, dest string, hs []v1Hierarchy) error {
 	for _, h := range hs {
 		if !strings.Contains(h.name, ",") {
 			continue
