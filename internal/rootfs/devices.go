@@ -37,12 +37,14 @@ func setupDev(c *Config) error {
 	// trim them.
 	old := unix.Umask(0)
 	defer unix.Umask(old)
+	parents := &deviceDirs{root: c.Rootfs, open: map[string]*os.File{}}
+	defer parents.close()
 	for _, d := range allDevices(c.Devices) {
 		// /dev/ptmx must be the devpts instance's ptmx, linked below.
 		if path.Clean(d.Path) == "/dev/ptmx" {
 			continue
 		}
-		if err := createDevice(c.Rootfs, d, c.InUserNS); err != nil {
+		if err := createDevice(parents, d, c.InUserNS); err != nil {
 			return err
 		}
 	}
@@ -120,9 +122,44 @@ func deviceMode(d specs.LinuxDevice) (uint32, error) {
 	return 0, fmt.Errorf("device %s: type %q: %w", d.Path, d.Type, unix.EINVAL)
 }
 
-// createDevice makes the node d.Path inside the rootfs: mknod, or a bind of
-// the host's node where mknod is not allowed (user namespace).
-func createDevice(root string, d specs.LinuxDevice, bind bool) error {
+// deviceDirs are the directories that device nodes are made in, each created
+// and opened once: the default devices all live in /dev, and making a
+// directory safely in the rootfs costs more than the mknod.
+type deviceDirs struct {
+	root string
+	open map[string]*os.File // relative path in root -> directory, O_RDONLY
+}
+
+// get returns the directory rel (relative to the root), creating it.
+func (p *deviceDirs) get(rel string) (*os.File, error) {
+	if f, ok := p.open[rel]; ok {
+		return f, nil
+	}
+	h, err := mkdirInRoot(p.root, rel)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	// mknodat needs a directory opened for reading, not an O_PATH handle.
+	fd, err := unix.Openat(int(h.Fd()), ".", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", filepath.Join(p.root, rel), err)
+	}
+	f := os.NewFile(uintptr(fd), filepath.Join(p.root, rel))
+	p.open[rel] = f
+	return f, nil
+}
+
+func (p *deviceDirs) close() {
+	for _, f := range p.open {
+		f.Close()
+	}
+}
+
+// createDevice makes the node d.Path inside the rootfs of parents: mknod, or
+// a bind of the host's node where mknod is not allowed (user namespace).
+func createDevice(parents *deviceDirs, d specs.LinuxDevice, bind bool) error {
+	root := parents.root
 	mode, err := deviceMode(d)
 	if err != nil {
 		return err
@@ -138,16 +175,10 @@ func createDevice(root string, d specs.LinuxDevice, bind bool) error {
 	if bind {
 		return bindDevice(root, d, rel)
 	}
-	parentH, err := mkdirInRoot(root, filepath.Dir(rel))
+	parent, err := parents.get(filepath.Dir(rel))
 	if err != nil {
 		return err
 	}
-	defer parentH.Close()
-	parent, err := os.OpenFile(fdPath(parentH), unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", filepath.Dir(full), err)
-	}
-	defer parent.Close()
 	name := filepath.Base(full)
 	err = unix.Mknodat(int(parent.Fd()), name, mode, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor))))
 	switch {
