@@ -1,7 +1,6 @@
 package cgroups
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,42 +33,36 @@ func (e *Entrance) Close() {
 	}
 }
 
-// addTasks opens the "tasks" file of the v1 cgroup at dir.
-func (e *Entrance) addTasks(dir string) error {
-	path := filepath.Join(dir, "tasks")
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", path, errors.Unwrap(err))
-	}
-	e.Tasks = append(e.Tasks, f)
-	return nil
-}
-
-// setDir opens the cgroup2 directory dir.
-func (e *Entrance) setDir(dir string) error {
-	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open cgroup %s: %w", dir, err)
-	}
-	e.Dir = os.NewFile(uintptr(fd), dir)
-	return nil
-}
-
 // OpenEntrance opens the entrance of the cgroup whose directories are dirs, keyed as in Saved:
 // "" is the cgroup2 directory, every other key a v1 hierarchy. The directories must exist.
 func OpenEntrance(dirs map[string]string) (*Entrance, error) {
 	e := &Entrance{}
 	for key, dir := range dirs {
-		var err error
 		if key == "" {
-			err = e.setDir(dir)
-		} else {
-			err = e.addTasks(dir)
+			f, err := openFile(dir, unix.O_PATH|unix.O_DIRECTORY)
+			if err != nil {
+				e.Close()
+				return nil, err
+			}
+			e.Dir = f
+			continue
 		}
+		f, err := openFile(filepath.Join(dir, "tasks"), unix.O_WRONLY)
 		if err != nil {
 			e.Close()
 			return nil, err
 		}
+		e.Tasks = append(e.Tasks, f)
 	}
 	return e, nil
+}
+
+// openFile opens path close-on-exec with plain system calls: os.OpenFile would first offer
+// the file to the network poller, which refuses cgroupfs files anyway.
+func openFile(path string, flags int) (*os.File, error) {
+	fd, err := unix.Open(path, flags|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }

@@ -67,16 +67,11 @@ func List(root string, log *slog.Logger) ([]*Container, error) {
 		if !e.IsDir() {
 			continue
 		}
-		id := e.Name()
-		if specconv.ValidateID(id) != nil {
-			continue
-		}
-		dir := filepath.Join(root, id)
-		s, raw, err := readState(dir)
+		c, err := Load(root, e.Name(), log)
 		if err != nil {
 			continue
 		}
-		list = append(list, &Container{id: id, dir: dir, state: s, raw: raw, log: orDiscard(log)})
+		list = append(list, c)
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].id < list[j].id })
 	return list, nil
@@ -147,12 +142,20 @@ func (c *Container) Owner() string {
 func (c *Container) details() (*stateDetails, error) {
 	if c.state.stateDetails == nil {
 		d := &stateDetails{}
-		if err := json.Unmarshal(c.raw, d); err != nil {
-			return nil, fmt.Errorf("parse %s: %w", filepath.Join(c.dir, stateFile), err)
+		if err := c.decodeRaw(d); err != nil {
+			return nil, err
 		}
 		c.state.stateDetails = d
 	}
 	return c.state.stateDetails, nil
+}
+
+// decodeRaw decodes from state.json, as loaded, the fields that v has.
+func (c *Container) decodeRaw(v any) error {
+	if err := json.Unmarshal(c.raw, v); err != nil {
+		return fmt.Errorf("parse %s: %w", filepath.Join(c.dir, stateFile), err)
+	}
+	return nil
 }
 
 // execDetails are the details that exec reads.
@@ -168,8 +171,8 @@ func (c *Container) execDetails() (*execDetails, error) {
 		return &execDetails{Process: d.Process, Namespaces: d.Namespaces, Seccomp: d.Seccomp}, nil
 	}
 	var e execDetails
-	if err := json.Unmarshal(c.raw, &e); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", filepath.Join(c.dir, stateFile), err)
+	if err := c.decodeRaw(&e); err != nil {
+		return nil, err
 	}
 	return &e, nil
 }
@@ -182,8 +185,8 @@ func (c *Container) hooks() (*specs.Hooks, error) {
 	var h struct {
 		Hooks *specs.Hooks `json:"hooks"`
 	}
-	if err := json.Unmarshal(c.raw, &h); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", filepath.Join(c.dir, stateFile), err)
+	if err := c.decodeRaw(&h); err != nil {
+		return nil, err
 	}
 	return h.Hooks, nil
 }

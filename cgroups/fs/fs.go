@@ -39,22 +39,29 @@ func (m *Manager) Saved() cgroups.Saved { return cgroups.Saved{Driver: "fs", Pat
 
 // Create implements cgroups.Manager.
 func (m *Manager) Create() (*cgroups.Entrance, error) {
-	for key, dir := range m.dirs {
-		if err := mkdir(key, dir); err != nil {
-			return nil, err
-		}
+	if err := m.mkdirs(); err != nil {
+		return nil, err
 	}
 	return cgroups.OpenEntrance(m.dirs)
 }
 
 // Apply creates the directories and moves pid into each.
 func (m *Manager) Apply(pid int) error {
+	if err := m.mkdirs(); err != nil {
+		return err
+	}
+	for _, dir := range m.dirs {
+		if err := cgroups.AddPid(dir, pid); err != nil {
+			return fmt.Errorf("add pid %d to cgroup: %w", pid, err)
+		}
+	}
+	return nil
+}
+
+func (m *Manager) mkdirs() error {
 	for key, dir := range m.dirs {
 		if err := mkdir(key, dir); err != nil {
 			return err
-		}
-		if err := cgroups.AddPid(dir, pid); err != nil {
-			return fmt.Errorf("add pid %d to cgroup: %w", pid, err)
 		}
 	}
 	return nil
