@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/link"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -132,31 +130,41 @@ func TestApplyKeepsForeignPrograms(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	insts, err := Program([]specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}})
+	insns, err := programFor([]specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	foreign, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "other", Type: ebpf.CGroupDevice, Instructions: insts, License: License})
+	foreign, err := load(insns, "other")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer foreign.Close()
-	opts := link.RawAttachProgramOptions{Target: int(f.Fd()), Program: foreign, Attach: ebpf.AttachCGroupDevice, Flags: unix.BPF_F_ALLOW_MULTI}
-	if err := link.RawAttachProgram(opts); err != nil {
+	defer unix.Close(foreign)
+	if err := attachProgram(int(f.Fd()), foreign); err != nil {
 		t.Fatal(err)
 	}
-	defer link.RawDetachProgram(link.RawDetachProgramOptions(opts))
+	defer detachProgram(int(f.Fd()), foreign)
 
 	for i := 0; i < 2; i++ {
 		if err := Apply(dir, DefaultRules()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	res, err := link.QueryPrograms(link.QueryOptions{Target: int(f.Fd()), Attach: ebpf.AttachCGroupDevice})
+	ids, err := queryPrograms(int(f.Fd()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := len(res.Programs), 2; got != want {
+	if got, want := len(ids), 2; got != want {
 		t.Errorf("attached programs = %d, want %d (the foreign one and runo's)", got, want)
 	}
+}
+
+// TestLoadReportsVerifier checks that a program the kernel refuses is reported with the
+// verifier's reason.
+func TestLoadReportsVerifier(t *testing.T) {
+	testCgroup(t)
+	_, err := load([]insn{alu32Imm(unix.BPF_MOV, r0, 1)}, "bad") // no exit
+	if err == nil || !strings.Contains(err.Error(), "verifier: ") {
+		t.Fatalf("load of a program without exit = %v, want an error with the verifier's reason", err)
+	}
+	t.Log(err)
 }

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
-	"github.com/cilium/ebpf/link"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -21,92 +18,104 @@ const ProgramName = "runo_devices"
 // is attached before the old ones go, so the cgroup is never without a filter; meanwhile both
 // run and a device must pass both.
 func Apply(dir string, rules []specs.LinuxDeviceCgroup) error {
-	insts, err := Program(rules)
+	insns, err := programFor(rules)
 	if err != nil {
 		return err
 	}
-	return attach(dir, insts)
-}
-
-func attach(dir string, insts asm.Instructions) error {
-	f, err := os.OpenFile(dir, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	cgroup, err := openCgroup(dir)
 	if err != nil {
-		return fmt.Errorf("device filter: %w", err)
+		return err
 	}
-	defer f.Close()
-	fd := int(f.Fd())
+	defer unix.Close(cgroup)
 
-	old, err := attached(fd)
+	old, err := attached(cgroup)
 	if err != nil {
 		return fmt.Errorf("device filter for %s: %w", dir, err)
 	}
 	defer closeAll(old)
 
-	prog, err := load(insts)
+	prog, err := load(insns, ProgramName)
 	if err != nil {
 		return fmt.Errorf("device filter for %s: %w", dir, err)
 	}
 	// The attachment holds its own reference to the program.
-	defer prog.Close()
-	if err := link.RawAttachProgram(link.RawAttachProgramOptions{
-		Target:  fd,
-		Program: prog,
-		Attach:  ebpf.AttachCGroupDevice,
-		Flags:   unix.BPF_F_ALLOW_MULTI,
-	}); err != nil {
+	defer unix.Close(prog)
+	if err := attachProgram(cgroup, prog); err != nil {
 		return fmt.Errorf("attach device filter to %s (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI): %w", dir, err)
 	}
 	for _, p := range old {
-		if err := detach(fd, p); err != nil {
+		if err := detach(cgroup, p); err != nil {
 			return fmt.Errorf("detach old device filter from %s: %w", dir, err)
 		}
 	}
 	return nil
 }
 
+// Remove detaches runo's device programs from the cgroup v2 directory dir.
+func Remove(dir string) error {
+	cgroup, err := openCgroup(dir)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(cgroup)
+	old, err := attached(cgroup)
+	if err != nil {
+		return fmt.Errorf("device filter for %s: %w", dir, err)
+	}
+	defer closeAll(old)
+	for _, p := range old {
+		if err := detach(cgroup, p); err != nil {
+			return fmt.Errorf("detach device filter from %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+func openCgroup(dir string) (int, error) {
+	fd, err := unix.Open(dir, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("device filter: open %s: %w", dir, err)
+	}
+	return fd, nil
+}
+
 // load loads the program. Before Linux 5.11 BPF memory is charged to RLIMIT_MEMLOCK, whose
 // default is too small, so on EPERM the limit is lifted and the load retried, as runc does (the
 // container does not inherit runo's limit: init sets the spec's rlimits).
-func load(insts asm.Instructions) (*ebpf.Program, error) {
-	spec := &ebpf.ProgramSpec{
-		Name:         ProgramName,
-		Type:         ebpf.CGroupDevice,
-		Instructions: insts,
-		License:      License,
-	}
-	prog, err := ebpf.NewProgram(spec)
+func load(insns []insn, name string) (int, error) {
+	prog, err := loadProgram(insns, name)
 	if errors.Is(err, unix.EPERM) {
 		inf := unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}
 		if unix.Setrlimit(unix.RLIMIT_MEMLOCK, &inf) == nil {
-			prog, err = ebpf.NewProgram(spec)
+			prog, err = loadProgram(insns, name)
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load BPF_PROG_TYPE_CGROUP_DEVICE program: %w", err)
+		return -1, fmt.Errorf("load BPF_PROG_TYPE_CGROUP_DEVICE program: %w", err)
 	}
 	return prog, nil
 }
 
-// attached returns runo's device programs attached to the cgroup fd. Programs that cannot be
-// opened (an LSM may forbid it) or that are not runo's are left alone: another device program
-// can only restrict further.
-func attached(fd int) ([]*ebpf.Program, error) {
-	res, err := link.QueryPrograms(link.QueryOptions{Target: fd, Attach: ebpf.AttachCGroupDevice})
+// attached returns file descriptors of runo's device programs attached to the cgroup. Programs
+// that cannot be opened (an LSM may forbid it) or that are not runo's are left alone: another
+// device program can only restrict further.
+func attached(cgroup int) ([]int, error) {
+	ids, err := queryPrograms(cgroup)
 	if err != nil {
 		return nil, fmt.Errorf("query BPF_CGROUP_DEVICE programs: %w", err)
 	}
-	var progs []*ebpf.Program
-	for _, ap := range res.Programs {
-		p, err := ebpf.NewProgramFromID(ap.ID)
+	var progs []int
+	for _, id := range ids {
+		p, err := programByID(id)
 		if errors.Is(err, os.ErrPermission) || errors.Is(err, os.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			closeAll(progs)
-			return nil, fmt.Errorf("open BPF program %d: %w", ap.ID, err)
+			return nil, fmt.Errorf("open BPF program %d: %w", id, err)
 		}
-		if info, err := p.Info(); err != nil || info.Name != ProgramName {
-			p.Close()
+		if name, err := programName(p); err != nil || name != ProgramName {
+			unix.Close(p)
 			continue
 		}
 		progs = append(progs, p)
@@ -114,36 +123,16 @@ func attached(fd int) ([]*ebpf.Program, error) {
 	return progs, nil
 }
 
-func detach(fd int, p *ebpf.Program) error {
-	err := link.RawDetachProgram(link.RawDetachProgramOptions{Target: fd, Program: p, Attach: ebpf.AttachCGroupDevice})
+func detach(cgroup, prog int) error {
+	err := detachProgram(cgroup, prog)
 	if errors.Is(err, unix.ENOENT) {
 		return nil // detached meanwhile, by a concurrent Apply or the cgroup's removal
 	}
 	return err
 }
 
-func closeAll(progs []*ebpf.Program) {
+func closeAll(progs []int) {
 	for _, p := range progs {
-		p.Close()
+		unix.Close(p)
 	}
-}
-
-// Remove detaches runo's device programs from the cgroup v2 directory dir.
-func Remove(dir string) error {
-	f, err := os.OpenFile(dir, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("device filter: %w", err)
-	}
-	defer f.Close()
-	old, err := attached(int(f.Fd()))
-	if err != nil {
-		return fmt.Errorf("device filter for %s: %w", dir, err)
-	}
-	defer closeAll(old)
-	for _, p := range old {
-		if err := detach(int(f.Fd()), p); err != nil {
-			return fmt.Errorf("detach device filter from %s: %w", dir, err)
-		}
-	}
-	return nil
 }

@@ -18,7 +18,7 @@ func FuzzProgram(f *testing.F) {
 		if json.Unmarshal(data, &rules) != nil {
 			return
 		}
-		insts, err := Program(rules)
+		insts, err := programFor(rules)
 		if err != nil {
 			return
 		}

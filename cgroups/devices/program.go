@@ -1,18 +1,16 @@
 package devices
 
 import (
-	"strconv"
-
-	"github.com/cilium/ebpf/asm"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // License is the license string the program is loaded with (the kernel's MODULE_LICENSE
 // format). The program calls no helper, so a GPL-compatible license is not needed.
 const License = "Apache"
 
-// Program returns the BPF_PROG_TYPE_CGROUP_DEVICE program enforcing rules (see the package
-// comment for their semantics).
+// programFor returns the BPF_PROG_TYPE_CGROUP_DEVICE program enforcing rules (see the package
+// comment for their semantics), encoded as the kernel loads it.
 //
 // The kernel calls the program with a struct bpf_cgroup_dev_ctx { u32 access_type; u32 major;
 // u32 minor; } where access_type holds the device type in its low 16 bits and the requested
@@ -24,7 +22,7 @@ const License = "Apache"
 // what makes "c 1:3 rwm allow" then "c 1:3 w deny" deny an open for reading and writing, where a
 // whole-request match (runc's program, which relies on its emulator to never see such a list)
 // would let it through.
-func Program(rules []specs.LinuxDeviceCgroup) (asm.Instructions, error) {
+func programFor(rules []specs.LinuxDeviceCgroup) ([]insn, error) {
 	set, err := compile(rules)
 	if err != nil {
 		return nil, err
@@ -32,64 +30,64 @@ func Program(rules []specs.LinuxDeviceCgroup) (asm.Instructions, error) {
 	return set.program(), nil
 }
 
-func (s ruleSet) program() asm.Instructions {
-	insts := asm.Instructions{
+func (s ruleSet) program() []insn {
+	insns := []insn{
 		// R2 <- device type, the low 16 bits of access_type.
-		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
-		asm.And.Imm32(asm.R2, 0xFFFF),
+		loadWord(r2, r1, 0),
+		alu32Imm(unix.BPF_AND, r2, 0xFFFF),
 		// R3 <- requested accesses, the high 16 bits of access_type.
-		asm.LoadMem(asm.R3, asm.R1, 0, asm.Word),
-		asm.RSh.Imm32(asm.R3, 16),
+		loadWord(r3, r1, 0),
+		alu32Imm(unix.BPF_RSH, r3, 16),
 		// R4 <- major, R5 <- minor.
-		asm.LoadMem(asm.R4, asm.R1, 4, asm.Word),
-		asm.LoadMem(asm.R5, asm.R1, 8, asm.Word),
+		loadWord(r4, r1, 4),
+		loadWord(r5, r1, 8),
 	}
-	const defaultLabel = "default"
+	// Each rule's block falls through to the next one, that of the rule before it, or to the
+	// default after the first rule's.
 	for i := len(s.rules) - 1; i >= 0; i-- {
-		next := defaultLabel
-		if i > 0 {
-			next = blockLabel(i - 1)
-		}
-		block := s.rules[i].block(next)
-		block[0] = block[0].WithSymbol(blockLabel(i))
-		insts = append(insts, block...)
+		insns = append(insns, s.rules[i].block()...)
 	}
-	return append(insts, verdict(s.defaultAllow).WithSymbol(defaultLabel), asm.Return())
+	return append(insns, verdict(s.defaultAllow), exit())
 }
 
-func blockLabel(i int) string { return "rule-" + strconv.Itoa(i) }
-
-// block returns the instructions of one rule; they jump to next when the rule does not match
-// or does not decide the request.
-func (r rule) block(next string) asm.Instructions {
-	insts := asm.Instructions{asm.JNE.Imm(asm.R2, r.devType, next)}
+// block returns the instructions of one rule; they jump to the end of the block when the rule
+// does not match or does not decide the request.
+func (r rule) block() []insn {
+	var b []insn
+	var toEnd []int // jumps whose offset is the distance to the end of the block
+	jumpToEnd := func(op uint8, reg uint8, imm int32) {
+		toEnd = append(toEnd, len(b))
+		b = append(b, jumpImm(op, reg, imm, 0))
+	}
+	jumpToEnd(unix.BPF_JNE, r2, r.devType)
 	if r.major != wildcard {
-		insts = append(insts, asm.JNE.Imm(asm.R4, int32(r.major), next))
+		jumpToEnd(unix.BPF_JNE, r4, int32(r.major))
 	}
 	if r.minor != wildcard {
-		insts = append(insts, asm.JNE.Imm(asm.R5, int32(r.minor), next))
+		jumpToEnd(unix.BPF_JNE, r5, int32(r.minor))
 	}
 	switch {
 	case r.access == accAll:
 		// Decides every access still undecided.
 	case r.allow:
 		// R3 &= ^access; undecided bits left: go on.
-		insts = append(insts,
-			asm.And.Imm32(asm.R3, ^r.access&accAll),
-			asm.JNE.Imm(asm.R3, 0, next))
+		b = append(b, alu32Imm(unix.BPF_AND, r3, ^r.access&accAll))
+		jumpToEnd(unix.BPF_JNE, r3, 0)
 	default:
 		// R1 <- R3 & access (R1, the context, is no longer needed); no bit in common: go on.
-		insts = append(insts,
-			asm.Mov.Reg32(asm.R1, asm.R3),
-			asm.And.Imm32(asm.R1, r.access),
-			asm.JEq.Imm(asm.R1, 0, next))
+		b = append(b, mov32Reg(r1, r3), alu32Imm(unix.BPF_AND, r1, r.access))
+		jumpToEnd(unix.BPF_JEQ, r1, 0)
 	}
-	return append(insts, verdict(r.allow), asm.Return())
+	b = append(b, verdict(r.allow), exit())
+	for _, j := range toEnd {
+		b[j].off = int16(len(b) - j - 1)
+	}
+	return b
 }
 
-func verdict(allow bool) asm.Instruction {
+func verdict(allow bool) insn {
 	if allow {
-		return asm.Mov.Imm32(asm.R0, 1)
+		return alu32Imm(unix.BPF_MOV, r0, 1)
 	}
-	return asm.Mov.Imm32(asm.R0, 0)
+	return alu32Imm(unix.BPF_MOV, r0, 0)
 }

@@ -81,9 +81,9 @@ func TestProgram(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			insts, err := Program(tt.rules)
+			insts, err := programFor(tt.rules)
 			if err != nil {
-				t.Fatalf("Program: %v", err)
+				t.Fatalf("programFor: %v", err)
 			}
 			got, err := interpret(insts, tt.req)
 			if err != nil {
@@ -145,9 +145,9 @@ func TestProgramMatchesModel(t *testing.T) {
 		for i := range rules {
 			rules[i] = devRule(rng.IntN(2) == 0, types[rng.IntN(len(types))], pick(), pick(), accesses[rng.IntN(len(accesses))])
 		}
-		insts, err := Program(rules)
+		insts, err := programFor(rules)
 		if err != nil {
-			t.Fatalf("Program(%+v): %v", rules, err)
+			t.Fatalf("programFor(%+v): %v", rules, err)
 		}
 		for j := 0; j < 20; j++ {
 			req := request{devType: int32(1 + rng.IntN(2)), access: int32(1 + rng.IntN(accAll)),
@@ -195,9 +195,9 @@ func TestProgramErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Program([]specs.LinuxDeviceCgroup{tt.rule})
+			_, err := programFor([]specs.LinuxDeviceCgroup{tt.rule})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Program(%+v) = %v, want an error containing %q", tt.rule, err, tt.want)
+				t.Errorf("programFor(%+v) = %v, want an error containing %q", tt.rule, err, tt.want)
 			}
 		})
 	}

@@ -18,7 +18,7 @@ func TestContainerRules(t *testing.T) {
 	if got, want := len(rules), len(res)+3+len(DefaultRules()); got != want {
 		t.Fatalf("len(ContainerRules) = %d, want %d", got, want)
 	}
-	insts, err := Program(rules)
+	insts, err := programFor(rules)
 	if err != nil {
 		t.Fatal(err)
 	}
