@@ -145,6 +145,10 @@ func parseUser(s string) (uint32, uint32, error) {
 // returns its exit status.
 func runExec(ctx *cli.Context, c *libcontainer.Container, proc *specs.Process) error {
 	detach := ctx.Bool("detach")
+	var sigs *signalCatcher
+	if !detach {
+		sigs = catchSignals() // in the background, while the process is set up
+	}
 	socket := ctx.String("console-socket")
 	switch {
 	case socket != "" && !proc.Terminal:
@@ -201,7 +205,7 @@ func runExec(ctx *cli.Context, c *libcontainer.Container, proc *specs.Process) e
 			return err
 		}
 	}
-	status, err := waitForeground(p, relay)
+	status, err := waitForeground(p, relay, sigs)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -226,5 +227,26 @@ func TestExecTerminal(t *testing.T) {
 	r := e.runoIn(nil, "--root", e.root, "exec", "--tty", b.id, "sh", "-c", "tty; echo hello")
 	if r.code != 0 || !strings.Contains(r.stdout, "/dev/pts/") || !strings.Contains(r.stdout, "hello") {
 		t.Errorf("exec --tty: %v, want a pts name and hello", r)
+	}
+}
+
+// TestExecForwardsSignal checks that a signal sent to a foreground exec reaches the exec'd
+// process, and exec then exits with its status.
+func TestExecForwardsSignal(t *testing.T) {
+	e := newEnv(t)
+	b := e.newBundle()
+	sig := b.bind("/sig", false)
+	b.runningContainer()
+	run := e.startRuno(nil, "--root", e.root, "exec", b.id, "/bin/probe", "sleep", "/sig")
+	waitFile(t, filepath.Join(sig, "ready"))
+	if err := run.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := waitFile(t, filepath.Join(sig, "signal")), "SIGUSR1"; got != want {
+		t.Errorf("signal the exec'd probe got = %q, want %q", got, want)
+	}
+	r := run.wait()
+	if r.code != 0 || r.stdout != "SIGUSR1\n" {
+		t.Errorf("exec after the probe exited 0 on SIGUSR1: %v, want exit 0 and its output", r)
 	}
 }
