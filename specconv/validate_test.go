@@ -84,8 +84,8 @@ func TestValidateID(t *testing.T) {
 		id string
 		ok bool
 	}{
-		{"abc", true}, {"a.b_c-d+e", true}, {"1", true},
-		{"", false}, {".", false}, {"..", false}, {"a/b", false}, {"../x", false}, {"a b", false},
+		{"abc", true}, {"a.b_c-d+e", true}, {"1", true}, {"ABC_xyz-09", true},
+		{"", false}, {".", false}, {"..", false}, {"a/b", false}, {"../x", false}, {"a b", false}, {"é", false}, {"a:b", false}, {"a\x00", false},
 	}
 	for _, tt := range tests {
 		if err := ValidateID(tt.id); (err == nil) != tt.ok {
