@@ -38,6 +38,10 @@
 //   - The raw child execs the binary through a descriptor opened by the caller
 //     (execveat(fd, "", AT_EMPTY_PATH)): after joining a mount namespace, a path such as
 //     /proc/self/exe would resolve inside that namespace, which may not have it.
+//   - Where it never waits for the caller and enters no user or time namespace (whose setns
+//     and unshare the kernel refuses to a process sharing its memory), the raw child is a
+//     vfork child on amd64: it shares the caller's memory while the calling thread waits,
+//     and the kernel copies no page tables (vfork_amd64.s keeps the return address safe).
 //
 // # Ownership
 //

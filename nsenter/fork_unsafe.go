@@ -71,8 +71,11 @@ type childArgs struct {
 // call RawSyscall/RawSyscall6 (assembly, no stack check) and the nosplit runtime hook: no
 // allocation, no stack growth (BeforeFork poisons the stack guard), no write barriers (it
 // stores only integers), no other function calls, no race instrumentation. Every variable is
-// declared above the fork. The clone has no CLONE_VM: the child has its own copy of memory,
-// so, unlike Go's vfork, it may write its locals and args.files.
+// declared above the fork. Where the child never waits for the parent, the first clone is a
+// vfork (vforkFlags): the child runs on the caller's stack, in its memory, while the calling
+// thread is suspended until the child execs or exits; it writes only its locals and
+// args.files, which the caller no longer reads. Otherwise, and in the grandchild of fork2, the
+// child has its own copy of memory.
 //
 //go:noinline
 //go:norace
@@ -100,11 +103,11 @@ func forkChild(a *childArgs) (pid uintptr, err1 syscall.Errno) {
 
 	runtime_BeforeFork()
 	if a.clone3 != nil {
-		pid, _, err1 = syscall.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(a.clone3)), unsafe.Sizeof(*a.clone3), 0)
+		pid, err1 = rawVforkSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(a.clone3)), unsafe.Sizeof(*a.clone3), 0)
 	} else if runtime.GOARCH == "s390x" {
-		pid, _, err1 = syscall.RawSyscall6(syscall.SYS_CLONE, 0, a.cloneFlags|uintptr(syscall.SIGCHLD), 0, 0, 0, 0)
+		pid, err1 = rawVforkSyscall(syscall.SYS_CLONE, 0, a.cloneFlags|uintptr(syscall.SIGCHLD), 0)
 	} else {
-		pid, _, err1 = syscall.RawSyscall6(syscall.SYS_CLONE, a.cloneFlags|uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
+		pid, err1 = rawVforkSyscall(syscall.SYS_CLONE, a.cloneFlags|uintptr(syscall.SIGCHLD), 0, 0)
 	}
 	if err1 != 0 || pid != 0 {
 		runtime_AfterFork()

@@ -120,6 +120,9 @@ func prepare(c *Config, p plan) (*start, error) {
 	}()
 	a := &s.args
 	a.cloneFlags = p.cloneFlags
+	if p.mayShareMemory() {
+		a.cloneFlags |= vforkFlags
+	}
 	a.newUser = p.newUser
 	a.unshareFlags = p.unshareFlags
 	a.fork2 = p.fork2

@@ -130,3 +130,19 @@ func newPlan(namespaces []specs.LinuxNamespace) (plan, error) {
 	p.fork2 = pidNew || pidJoined || p.newTime // see the time namespace above
 	return p, nil
 }
+
+// mayShareMemory says whether the child may be a vfork child, sharing the caller's memory
+// while the calling thread waits (see forkChild). It may not when it waits for the caller (the
+// id maps of a new user namespace), nor enter a user or time namespace: the kernel refuses
+// those to a process that shares its memory (EINVAL, EUSERS).
+func (p plan) mayShareMemory() bool {
+	if p.enterUser || p.newTime {
+		return false
+	}
+	for _, ns := range p.joins {
+		if ns.Type == specs.TimeNamespace {
+			return false
+		}
+	}
+	return true
+}

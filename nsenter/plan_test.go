@@ -168,6 +168,34 @@ func TestNewPlan(t *testing.T) {
 	}
 }
 
+func TestMayShareMemory(t *testing.T) {
+	join := func(typ specs.LinuxNamespaceType) specs.LinuxNamespace {
+		return specs.LinuxNamespace{Type: typ, Path: "/proc/1/ns/" + kinds[typ].proc}
+	}
+	tests := []struct {
+		name string
+		ns   []specs.LinuxNamespace
+		want bool
+	}{
+		{"none", nil, true},
+		{"new pid, net, mount", []specs.LinuxNamespace{{Type: specs.PIDNamespace}, {Type: specs.NetworkNamespace}, {Type: specs.MountNamespace}}, true},
+		{"joined pid, net, mount (exec)", []specs.LinuxNamespace{join(specs.PIDNamespace), join(specs.NetworkNamespace), join(specs.MountNamespace)}, true},
+		{"new user: waits for its maps", []specs.LinuxNamespace{{Type: specs.UserNamespace}}, false},
+		{"joined user", []specs.LinuxNamespace{join(specs.UserNamespace), join(specs.MountNamespace)}, false},
+		{"new time", []specs.LinuxNamespace{{Type: specs.TimeNamespace}}, false},
+		{"joined time", []specs.LinuxNamespace{join(specs.TimeNamespace), join(specs.PIDNamespace)}, false},
+	}
+	for _, tt := range tests {
+		p, err := newPlan(tt.ns)
+		if err != nil {
+			t.Fatalf("%s: newPlan: %v", tt.name, err)
+		}
+		if got := p.mayShareMemory(); got != tt.want {
+			t.Errorf("%s: mayShareMemory() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestFormatIDMap(t *testing.T) {
 	tests := []struct {
 		name string

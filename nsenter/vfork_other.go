@@ -1,0 +1,19 @@
+//go:build !amd64
+
+package nsenter
+
+import "syscall"
+
+// vforkFlags are none where runo has no vfork-safe system call: the first clone copies the
+// caller's memory.
+const vforkFlags = 0
+
+// rawVforkSyscall is a plain raw system call here: without vforkFlags the child has a stack
+// of its own.
+//
+//go:nosplit
+//go:norace
+func rawVforkSyscall(trap, a1, a2, a3 uintptr) (uintptr, syscall.Errno) {
+	r1, _, err := syscall.RawSyscall(trap, a1, a2, a3)
+	return r1, err
+}
