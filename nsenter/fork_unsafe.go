@@ -74,8 +74,8 @@ type childArgs struct {
 // declared above the fork. Where the child never waits for the parent, the first clone is a
 // vfork (vforkFlags): the child runs on the caller's stack, in its memory, while the calling
 // thread is suspended until the child execs or exits; it writes only its locals and
-// args.files, which the caller no longer reads. Otherwise, and in the grandchild of fork2, the
-// child has its own copy of memory.
+// args.files, which the caller no longer reads. The grandchild of fork2 is then a vfork child
+// of the child in turn. Otherwise each has its own copy of memory.
 //
 //go:noinline
 //go:norace
@@ -246,17 +246,19 @@ func forkChild(a *childArgs) (pid uintptr, err1 syscall.Errno) {
 	// down, made a child of our parent so that the caller can wait for it.
 	if a.fork2 {
 		if runtime.GOARCH == "s390x" {
-			pid, _, err1 = syscall.RawSyscall6(syscall.SYS_CLONE, 0, syscall.CLONE_PARENT|uintptr(syscall.SIGCHLD), 0, 0, 0, 0)
+			pid, err1 = rawVforkSyscall(syscall.SYS_CLONE, 0, a.cloneFlags&vforkFlags|syscall.CLONE_PARENT|uintptr(syscall.SIGCHLD), 0)
 		} else {
-			pid, _, err1 = syscall.RawSyscall6(syscall.SYS_CLONE, syscall.CLONE_PARENT|uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
+			pid, err1 = rawVforkSyscall(syscall.SYS_CLONE, a.cloneFlags&vforkFlags|syscall.CLONE_PARENT|uintptr(syscall.SIGCHLD), 0, 0)
 		}
 		if err1 != 0 {
 			step = stepFork
 			goto childerror
 		}
 		if pid != 0 {
+			// A vfork grandchild has run on this stack until its execve, and moved errW: use
+			// the number this process has, from a.
 			msg[0], msg[1], msg[2], msg[3] = msgPid, 0, 0, int32(pid)
-			syscall.RawSyscall(syscall.SYS_WRITE, uintptr(errW), uintptr(unsafe.Pointer(&msg[0])), msgSize)
+			syscall.RawSyscall(syscall.SYS_WRITE, uintptr(a.errW), uintptr(unsafe.Pointer(&msg[0])), msgSize)
 			for {
 				syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
 			}
