@@ -25,9 +25,7 @@ type Container struct {
 	id    string
 	dir   string // <root>/<id>
 	state *savedState
-	// raw is state.json as loaded: details decodes the state's details from it.
-	raw []byte
-	log *slog.Logger
+	log   *slog.Logger
 
 	// init is the container's first process when this runo process started it (create, run).
 	init *os.Process
@@ -42,14 +40,14 @@ func Load(root, id string, log *slog.Logger) (*Container, error) {
 		return nil, err
 	}
 	dir := filepath.Join(root, id)
-	s, raw, err := readState(dir)
+	s, err := readState(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", ErrNotExist, id)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &Container{id: id, dir: dir, state: s, raw: raw, log: orDiscard(log)}, nil
+	return &Container{id: id, dir: dir, state: s, log: orDiscard(log)}, nil
 }
 
 // List loads every container under root, sorted by id. Entries that are not containers (or are
@@ -138,11 +136,11 @@ func (c *Container) Owner() string {
 	return "#" + uid
 }
 
-// details returns the state's details, decoding them from state.json on first use.
+// details returns the state's details, decoding them on first use.
 func (c *Container) details() (*stateDetails, error) {
 	if c.state.stateDetails == nil {
 		d := &stateDetails{}
-		if err := c.decodeRaw(d); err != nil {
+		if err := c.decodeDetails(d); err != nil {
 			return nil, err
 		}
 		c.state.stateDetails = d
@@ -150,10 +148,14 @@ func (c *Container) details() (*stateDetails, error) {
 	return c.state.stateDetails, nil
 }
 
-// decodeRaw decodes from state.json, as loaded, the fields that v has.
-func (c *Container) decodeRaw(v any) error {
-	if err := json.Unmarshal(c.raw, v); err != nil {
-		return fmt.Errorf("parse %s: %w", filepath.Join(c.dir, stateFile), err)
+// decodeDetails decodes from the state's details the fields that v has.
+func (c *Container) decodeDetails(v any) error {
+	data, path, err := readDetails(c.dir)
+	if err != nil {
+		return fmt.Errorf("read details of container %s: %w", c.id, err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("parse %s: %w", path, err)
 	}
 	return nil
 }
@@ -171,7 +173,7 @@ func (c *Container) execDetails() (*execDetails, error) {
 		return &execDetails{Process: d.Process, Namespaces: d.Namespaces, Seccomp: d.Seccomp}, nil
 	}
 	var e execDetails
-	if err := c.decodeRaw(&e); err != nil {
+	if err := c.decodeDetails(&e); err != nil {
 		return nil, err
 	}
 	return &e, nil
@@ -185,7 +187,7 @@ func (c *Container) hooks() (*specs.Hooks, error) {
 	var h struct {
 		Hooks *specs.Hooks `json:"hooks"`
 	}
-	if err := c.decodeRaw(&h); err != nil {
+	if err := c.decodeDetails(&h); err != nil {
 		return nil, err
 	}
 	return h.Hooks, nil

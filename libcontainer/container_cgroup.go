@@ -75,7 +75,7 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 		return err
 	}
 	d.Resources = merged
-	return writeState(c.dir, c.state)
+	return writeDetails(c.dir, d)
 }
 
 // Processes lists the host pids of the container's processes.

@@ -58,12 +58,14 @@ func (c *Container) Destroy(force bool) error {
 			}
 		}
 	}
+	// The hooks are read before the state goes with the directory.
+	h, hooksErr := c.hooks()
 	if err := os.RemoveAll(c.dir); err != nil {
 		errs = append(errs, fmt.Errorf("remove state: %w", err))
 	}
 	// The spec: a failing poststop hook is logged, and the lifecycle continues.
-	if h, err := c.hooks(); err != nil {
-		c.log.Warn(err.Error())
+	if hooksErr != nil {
+		c.log.Warn(hooksErr.Error())
 	} else if h != nil {
 		if err := runHooks("poststop", h.Poststop, c.ociState(Stopped)); err != nil {
 			c.log.Warn(err.Error())

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,20 +30,23 @@ const (
 )
 
 const (
-	stateFile = "state.json"
-	fifoName  = "exec.fifo"
+	stateFile   = "state.json"
+	detailsFile = "details.json"
+	fifoName    = "exec.fifo"
 )
 
-// savedState is what state.json holds: everything a later runo command needs about the container.
-// Load reads its header only and leaves stateDetails nil until a command asks for them
-// (Container.details): decoding them builds encoding/json's caches for most of the runtime-spec
-// types, about half a millisecond of CPU that state, kill, start and delete need not pay.
+// savedState is everything a later runo command needs about the container, in two files:
+// state.json holds the header, which every command reads, and details.json the details, which
+// only some do (Container.details). Decoding the details builds encoding/json's caches for most
+// of the runtime-spec types, about half a millisecond of CPU that state, kill, start and delete
+// need not pay, and scanning them (a seccomp profile alone can be tens of kilobytes) would be
+// most of the time of a list.
 type savedState struct {
 	stateHeader
 	*stateDetails
 }
 
-// stateDetails are the parts of state.json that only some commands use.
+// stateDetails are the parts of the state that only some commands use: details.json.
 type stateDetails struct {
 	Hooks *specs.Hooks `json:"hooks,omitempty"`
 	// Process is the container's process: `exec` starts from it when no process is given.
@@ -57,9 +61,8 @@ type stateDetails struct {
 	Resources *specs.LinuxResources `json:"resources,omitempty"`
 }
 
-// stateHeader is the part of state.json that describes a container, which is all that List
-// reads: decoding the process, resources and filters of every container would take most of a
-// listing's time.
+// stateHeader is the part of the state that describes a container, which is all that List
+// reads: state.json.
 type stateHeader struct {
 	ID          string            `json:"id"`
 	Bundle      string            `json:"bundle"`
@@ -88,47 +91,75 @@ type State struct {
 	Owner       string            `json:"owner"`
 }
 
-// writeState replaces state.json atomically: a reader sees the old or the new file, never a part.
+// writeState writes a new container's state: details.json, then state.json, so that a reader
+// who finds state.json finds its details.
 func writeState(dir string, s *savedState) error {
 	if s.stateDetails == nil {
-		// Written without them, state.json would lose the container's process and hooks.
+		// Written without them, the state would lose the container's process and hooks.
 		return errors.New("write state: details of the state not loaded")
 	}
-	data, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("encode state: %w", err)
+	if err := writeDetails(dir, s.stateDetails); err != nil {
+		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".state-")
+	return writeJSON(dir, stateFile, &s.stateHeader)
+}
+
+// writeDetails replaces the state's details.
+func writeDetails(dir string, d *stateDetails) error { return writeJSON(dir, detailsFile, d) }
+
+// writeJSON replaces dir/name with v encoded, atomically: a reader sees the old or the new
+// file, never a part.
+func writeJSON(dir, name string, v any) error {
+	data, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("write state: %w", err)
+		return fmt.Errorf("encode %s: %w", name, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+name+"-")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write state %s: %w", tmp.Name(), err)
+		return fmt.Errorf("write %s: %w", tmp.Name(), err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write state %s: %w", tmp.Name(), err)
+		return fmt.Errorf("write %s: %w", tmp.Name(), err)
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, stateFile)); err != nil {
-		return fmt.Errorf("write state: %w", err)
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return nil
 }
 
-// readState returns the header of dir's state.json, and the file's contents, from which
-// Container.details decodes the rest when a command needs it.
-func readState(dir string) (*savedState, []byte, error) {
+// readState returns the header of dir's state.
+func readState(dir string) (*savedState, error) {
 	path := filepath.Join(dir, stateFile)
 	data, err := sysfile.Read(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var s savedState
 	if err := json.Unmarshal(data, &s.stateHeader); err != nil {
-		return nil, nil, fmt.Errorf("parse %s: %w", path, err)
+		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
-	return &s, data, nil
+	return &s, nil
+}
+
+// readDetails returns the JSON that holds the details of dir's state, and its path:
+// details.json, or state.json itself for a container that a runo from before details.json
+// created (its state.json has every field, and decoding the details from it works alike).
+func readDetails(dir string) ([]byte, string, error) {
+	path := filepath.Join(dir, detailsFile)
+	data, err := sysfile.Read(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		path = filepath.Join(dir, stateFile)
+		data, err = sysfile.Read(path)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return data, path, nil
 }
 
 // procStat is what runo needs from /proc/<pid>/stat.

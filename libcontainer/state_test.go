@@ -1,8 +1,11 @@
 package libcontainer
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -88,5 +91,47 @@ func TestStateDetailsRoundTrip(t *testing.T) {
 	d, err := c.details()
 	if err != nil || d.Process == nil || d.Process.Cwd != "/work" || !reflect.DeepEqual(d.Hooks, hooks) {
 		t.Errorf("details() = %+v, %v; want the written details", d, err)
+	}
+}
+
+// TestStateFiles: state.json holds the header only, details.json the details; a container whose
+// state.json holds everything (made by a runo from before details.json) still has its details.
+func TestStateFiles(t *testing.T) {
+	dir := t.TempDir()
+	hooks := &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}}
+	saved := &savedState{
+		stateHeader:  stateHeader{ID: "c1", Bundle: "/b", Pid: 42},
+		stateDetails: &stateDetails{Hooks: hooks, Process: &specs.Process{Cwd: "/work"}},
+	}
+	if err := writeState(dir, saved); err != nil {
+		t.Fatal(err)
+	}
+	header, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(header), "process") || strings.Contains(string(header), "hooks") {
+		t.Errorf("state.json = %s, want the header only", header)
+	}
+
+	// The format before details.json: one file with everything.
+	old := t.TempDir()
+	data, err := json.Marshal(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(old, stateFile), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(filepath.Dir(old), filepath.Base(old), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.state.Pid != 42 {
+		t.Errorf("pid = %d, want 42", c.state.Pid)
+	}
+	d, err := c.details()
+	if err != nil || d.Process == nil || d.Process.Cwd != "/work" || !reflect.DeepEqual(d.Hooks, hooks) {
+		t.Errorf("details() of a one-file state = %+v, %v; want the written details", d, err)
 	}
 }
