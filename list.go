@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/user"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -39,9 +41,10 @@ var listCommand = cli.Command{
 			return nil
 		}
 		var states []*libcontainer.State // runc prints null for no containers, and so do we
+		owners := ownerNames{}
 		for _, c := range list {
 			st := c.State()
-			st.Owner = c.Owner()
+			st.Owner = owners.name(c)
 			states = append(states, st)
 		}
 		if format == "json" {
@@ -60,4 +63,25 @@ var listCommand = cli.Command{
 		}
 		return out.Flush()
 	},
+}
+
+// ownerNames names the owners of containers, as runc does: the user name, or "#uid" for a uid
+// without one. Each uid is looked up once per listing (os/user reads /etc/passwd per lookup),
+// and the containers under one root usually share one.
+type ownerNames map[int]string
+
+func (o ownerNames) name(c *libcontainer.Container) string {
+	uid, err := c.OwnerUID()
+	if err != nil {
+		return ""
+	}
+	if name, ok := o[uid]; ok {
+		return name
+	}
+	name := "#" + strconv.Itoa(uid)
+	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
+		name = u.Username
+	}
+	o[uid] = name
+	return name
 }

@@ -7,10 +7,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"os/user"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"syscall"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -122,18 +120,14 @@ func (c *Container) ociState(status Status) *specs.State {
 	}
 }
 
-// Owner names the user who owns the container's state, as `list` reports it (runc's `state`
-// leaves the field empty, and so does State).
-func (c *Container) Owner() string {
+// OwnerUID returns the uid of the user who owns the container's state, whom `list` reports
+// (runc's `state` leaves the owner empty, and so does State).
+func (c *Container) OwnerUID() (int, error) {
 	fi, err := os.Stat(c.dir)
 	if err != nil {
-		return ""
+		return 0, err
 	}
-	uid := strconv.Itoa(int(fi.Sys().(*syscall.Stat_t).Uid))
-	if u, err := user.LookupId(uid); err == nil {
-		return u.Username
-	}
-	return "#" + uid
+	return int(fi.Sys().(*syscall.Stat_t).Uid), nil
 }
 
 // details returns the state's details, decoding them on first use.
