@@ -344,9 +344,17 @@ func setUser(u specs.User, keepCaps bool) error {
 }
 
 // closeFDs marks every fd from first up close-on-exec, so that nothing of runo's (the state
-// dir, the bundle, sockets) reaches the container's process. The list comes from runo's own
-// procfs: a fake /proc/self/fd in the image must not hide an fd.
+// dir, the bundle, sockets) reaches the container's process: at once with close_range (Linux
+// 5.11), or else fd by fd from the list in runo's own procfs (a fake /proc/self/fd in the image
+// must not hide an fd).
 func (p *initProcess) closeFDs(first int) error {
+	err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("mark fds from %d close-on-exec: %w", first, err)
+	}
 	proc, err := p.procfs()
 	if err != nil {
 		return err
