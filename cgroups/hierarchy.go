@@ -2,11 +2,13 @@ package cgroups
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/runo-project/runo/internal/sysfile"
 )
 
 // hierarchy is one mounted cgroup hierarchy.
@@ -117,21 +119,19 @@ func parseProcCgroup(r io.Reader) (map[string]string, error) {
 
 // mountedHierarchies pairs the host's cgroup mounts with the cgroups of the calling process.
 func mountedHierarchies() (map[string]hierarchy, map[string]string, error) {
-	mi, err := os.Open("/proc/self/mountinfo")
+	mi, err := sysfile.Read("/proc/self/mountinfo")
 	if err != nil {
 		return nil, nil, err
 	}
-	defer mi.Close()
-	hs, err := parseMountinfo(mi)
+	hs, err := parseMountinfo(bytes.NewReader(mi))
 	if err != nil {
 		return nil, nil, fmt.Errorf("parse /proc/self/mountinfo: %w", err)
 	}
-	pc, err := os.Open("/proc/self/cgroup")
+	pc, err := sysfile.Read("/proc/self/cgroup")
 	if err != nil {
 		return nil, nil, err
 	}
-	defer pc.Close()
-	own, err := parseProcCgroup(pc)
+	own, err := parseProcCgroup(bytes.NewReader(pc))
 	if err != nil {
 		return nil, nil, fmt.Errorf("parse /proc/self/cgroup: %w", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/runo-project/runo/cgroups/manager"
 	"github.com/runo-project/runo/internal/cpuset"
 	"github.com/runo-project/runo/internal/seccomp"
+	"github.com/runo-project/runo/internal/sysfile"
 	"github.com/runo-project/runo/nsenter"
 	"github.com/runo-project/runo/specconv"
 )
@@ -313,7 +314,7 @@ func containerRoot(s *specs.Spec) (int, int) {
 
 // readIDMap parses a /proc/<pid>/uid_map or gid_map file; unreadable files give no mappings.
 func readIDMap(path string) []specs.LinuxIDMapping {
-	data, err := os.ReadFile(path)
+	data, err := sysfile.Read(path)
 	if err != nil {
 		return nil
 	}

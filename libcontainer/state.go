@@ -109,24 +109,20 @@ func writeDetails(dir string, d *stateDetails) error { return writeJSON(dir, det
 
 // writeJSON replaces dir/name with v encoded, atomically: a reader sees the old or the new
 // file, never a part.
+//
+// Preconditions: the caller holds the container's lock (lockDir), which makes the temporary
+// file's name its own.
 func writeJSON(dir, name string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", name, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+name+"-")
-	if err != nil {
+	tmp := filepath.Join(dir, "."+name+".tmp")
+	if err := sysfile.Write(tmp, data, unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW, 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return nil
@@ -210,7 +206,7 @@ func (s *savedState) alive() bool {
 // lockDir takes an exclusive flock on the container's directory, serialising runo commands on
 // one container. The lock goes with the returned file.
 func lockDir(dir string) (*os.File, error) {
-	f, err := os.Open(dir)
+	f, err := sysfile.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/runo-project/runo/internal/sysfile"
 )
 
 // Config is a validated spec with the paths runo derives from the bundle.
@@ -45,7 +47,7 @@ func Load(bundle string) (*Config, error) {
 		return nil, fmt.Errorf("bundle %s: not a directory", abs)
 	}
 	path := filepath.Join(abs, "config.json")
-	data, err := os.ReadFile(path)
+	data, err := sysfile.Read(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, errors.Unwrap(err))
 	}

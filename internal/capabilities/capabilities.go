@@ -5,12 +5,13 @@ package capabilities
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/internal/sysfile"
 )
 
 // names lists the capabilities by number, as the kernel's capability.h does.
@@ -89,7 +90,7 @@ func Available(s Sets, lastCap int) Sets {
 
 // LastCap reads the highest capability number the kernel supports.
 func LastCap() (int, error) {
-	data, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	data, err := sysfile.Read("/proc/sys/kernel/cap_last_cap")
 	if err != nil {
 		return 0, err
 	}

@@ -9,6 +9,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/internal/sysfile"
 )
 
 // defaultDevices are the runtime-spec's "Default Devices": every container
@@ -82,7 +84,7 @@ func devFiles(dev *os.File, console bool) error {
 	if !console {
 		return nil
 	}
-	d, err := os.OpenFile(fdPath(dev), unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	d, err := sysfile.Open(fdPath(dev), unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open /dev: %w", err)
 	}

@@ -2,11 +2,13 @@ package rootfs
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
+
+	"github.com/runo-project/runo/internal/sysfile"
 )
 
 // mountInfo is one line of /proc/<pid>/mountinfo (proc(5)), the fields
@@ -22,14 +24,13 @@ type mountInfo struct {
 
 // readMountInfo parses /proc/self/mountinfo.
 func readMountInfo() ([]mountInfo, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	data, err := sysfile.Read("/proc/self/mountinfo")
 	if err != nil {
 		return nil, fmt.Errorf("read mountinfo: %w", err)
 	}
-	defer f.Close()
-	mi, err := parseMountInfo(f)
+	mi, err := parseMountInfo(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
+		return nil, fmt.Errorf("read /proc/self/mountinfo: %w", err)
 	}
 	return mi, nil
 }
@@ -100,14 +101,13 @@ type cgroupEntry struct {
 
 // readProcCgroup parses /proc/self/cgroup.
 func readProcCgroup() ([]cgroupEntry, error) {
-	f, err := os.Open("/proc/self/cgroup")
+	data, err := sysfile.Read("/proc/self/cgroup")
 	if err != nil {
 		return nil, fmt.Errorf("read cgroup membership: %w", err)
 	}
-	defer f.Close()
-	c, err := parseProcCgroup(f)
+	c, err := parseProcCgroup(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
+		return nil, fmt.Errorf("read /proc/self/cgroup: %w", err)
 	}
 	return c, nil
 }

@@ -10,6 +10,8 @@ import (
 	securejoin "github.com/cyphar/filepath-securejoin"
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/internal/sysfile"
 )
 
 // Every path taken from config.json is resolved inside the rootfs with
@@ -30,7 +32,7 @@ func resolveInRoot(root, unsafePath string) (string, error) {
 
 // openRoot opens root as an O_PATH directory handle.
 func openRoot(root string) (*os.File, error) {
-	f, err := os.OpenFile(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	f, err := sysfile.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open rootfs: %w", err)
 	}

@@ -1,12 +1,14 @@
 // Package sysfile reads and writes small files (state, cgroup and proc files) with plain system
-// calls. An os.File offers every file it opens to Go's network poller, which on Linux costs
-// four more system calls per open for a regular or kernel file that the poller then refuses;
-// runo opens dozens of such files per container.
+// calls. os.Open and os.OpenFile offer every file they open to Go's network poller, which on
+// Linux costs four more system calls per open for a regular or kernel file, a directory or an
+// O_PATH handle, which the poller then refuses, and starts the poller in a process that would
+// not need it; runo opens dozens of such files per container.
 package sysfile
 
 import (
 	"errors"
 	"io/fs"
+	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,6 +37,17 @@ func Read(path string) ([]byte, error) {
 		}
 		buf = buf[:len(buf)+n]
 	}
+}
+
+// Open opens path with flag (close-on-exec added) as os.OpenFile does, without the poller: an
+// *os.File made by os.NewFile from a blocking descriptor is never registered with it. Errors
+// are *fs.PathError.
+func Open(path string, flag int, perm uint32) (*os.File, error) {
+	fd, err := open(path, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }
 
 // Write opens path for writing with flag added (O_TRUNC, O_CREATE...) and writes data in one

@@ -64,3 +64,24 @@ func TestErrors(t *testing.T) {
 		t.Errorf("Write without O_CREAT created %s", missing)
 	}
 }
+
+func TestOpen(t *testing.T) {
+	dir := t.TempDir()
+	f, err := Open(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatalf("Open(%s) = %v", dir, err)
+	}
+	defer f.Close()
+	if f.Name() != dir {
+		t.Errorf("Name() = %q, want %q", f.Name(), dir)
+	}
+	flags, err := unix.FcntlInt(f.Fd(), unix.F_GETFD, 0)
+	if err != nil || flags&unix.FD_CLOEXEC == 0 {
+		t.Errorf("fd flags = %#x, %v; want close-on-exec", flags, err)
+	}
+	_, err = Open(filepath.Join(dir, "missing"), unix.O_RDONLY, 0)
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || pe.Op != "open" || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Open(missing) = %v, want an open *fs.PathError wrapping ErrNotExist", err)
+	}
+}
