@@ -2,7 +2,7 @@ package seccomp
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -43,7 +43,7 @@ func Compile(s *specs.LinuxSeccomp, nativeArch string) (prog []unix.SockFilter, 
 		return nil, nil, fmt.Errorf("compile seccomp: %w", err)
 	}
 	stub := wantsStub(s.DefaultAction, defRet)
-	known := map[string]bool{}
+	known := make(map[string]bool, len(rules))
 	bodies := make([][]unix.SockFilter, len(blocks))
 	for i, b := range blocks {
 		segs := b.segments(rules, defRet, stub, known)
@@ -145,7 +145,7 @@ type entry struct {
 // segments splits the 32-bit number line of b into ranges with one outcome.
 // known collects the names some table resolved.
 func (b block) segments(rules []rule, defRet uint32, stub bool, known map[string]bool) []segment {
-	perNr := map[uint32]*entry{}
+	perNr := make(map[uint32]*entry, len(rules))
 	var spans []span // in priority order: the -ENOSYS stub first (runc runs it before the filter)
 	for _, a := range b.abis {
 		var last uint32
@@ -167,14 +167,14 @@ func (b block) segments(rules []rule, defRet uint32, stub bool, known map[string
 	}
 	spans = append(spans, b.abiSpans()...)
 
-	bounds := []uint64{0}
+	bounds := make([]uint64, 1, 1+2*(len(spans)+len(perNr)))
 	for _, s := range spans {
 		bounds = append(bounds, s.lo, s.hi+1)
 	}
 	for nr := range perNr {
 		bounds = append(bounds, uint64(nr), uint64(nr)+1)
 	}
-	sort.Slice(bounds, func(i, j int) bool { return bounds[i] < bounds[j] })
+	slices.Sort(bounds)
 
 	var segs []segment
 	for i, lo := range bounds {

@@ -121,3 +121,13 @@ func TestDockerDefaultCost(t *testing.T) {
 		t.Errorf("worst case executes %d instructions, want a binary search (<= 40)", worst)
 	}
 }
+
+// BenchmarkCompileDockerDefault measures what init pays to compile Docker's default profile.
+func BenchmarkCompileDockerDefault(b *testing.B) {
+	prof := dockerProfile(b)
+	for b.Loop() {
+		if _, _, err := Compile(prof, "amd64"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
