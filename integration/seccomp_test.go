@@ -77,6 +77,24 @@ func TestSeccompActions(t *testing.T) {
 	}
 }
 
+// TestSeccompExec checks that a process exec'd into a container runs under the container's
+// filter, as runc does.
+func TestSeccompExec(t *testing.T) {
+	eacces := uint(13)
+	e := newEnv(t)
+	b := e.newBundle()
+	b.spec.Root.Readonly = false
+	b.spec.Linux.Seccomp = &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Syscalls:      []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno, ErrnoRet: &eacces}},
+	}
+	b.runningContainer()
+	r := e.runo("exec", b.id, "sh", "-c", "mkdir /fromexec 2>&1; echo done")
+	if !strings.Contains(r.stdout, "Permission denied") || !strings.Contains(r.stdout, "done") {
+		t.Errorf("mkdir in an exec'd process: %v, want EACCES from the container's filter", r)
+	}
+}
+
 // TestSeccompBadProfile checks that a broken profile fails create with an error naming it.
 func TestSeccompBadProfile(t *testing.T) {
 	e := newEnv(t)

@@ -156,21 +156,28 @@ func (c *Container) decodeDetails(v any) error {
 
 // execDetails are the details that exec reads.
 type execDetails struct {
-	Process    *specs.Process         `json:"process,omitempty"`
-	Namespaces []specs.LinuxNamespace `json:"namespaces,omitempty"`
-	Seccomp    *specs.LinuxSeccomp    `json:"seccomp,omitempty"`
+	Process       *specs.Process         `json:"process,omitempty"`
+	Namespaces    []specs.LinuxNamespace `json:"namespaces,omitempty"`
+	SeccompFilter *seccompFilter         `json:"seccompFilter,omitempty"`
+	Seccomp       *specs.LinuxSeccomp    `json:"seccomp,omitempty"` // see stateDetails.Seccomp
 }
 
 // execDetails returns what exec needs, without decoding the resources and devices for it.
 func (c *Container) execDetails() (*execDetails, error) {
+	e := &execDetails{}
 	if d := c.state.stateDetails; d != nil {
-		return &execDetails{Process: d.Process, Namespaces: d.Namespaces, Seccomp: d.Seccomp}, nil
-	}
-	var e execDetails
-	if err := c.decodeDetails(&e); err != nil {
+		e = &execDetails{Process: d.Process, Namespaces: d.Namespaces, SeccompFilter: d.SeccompFilter, Seccomp: d.Seccomp}
+	} else if err := c.decodeDetails(e); err != nil {
 		return nil, err
 	}
-	return &e, nil
+	if e.SeccompFilter == nil && e.Seccomp != nil {
+		f, _, err := compileSeccomp(e.Seccomp)
+		if err != nil {
+			return nil, err
+		}
+		e.SeccompFilter = f
+	}
+	return e, nil
 }
 
 // hooks returns the container's hooks, without decoding the other details for them.

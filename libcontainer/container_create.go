@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"time"
 
@@ -20,7 +18,6 @@ import (
 	"github.com/runo-project/runo/cgroups/devices"
 	"github.com/runo-project/runo/cgroups/manager"
 	"github.com/runo-project/runo/internal/cpuset"
-	"github.com/runo-project/runo/internal/seccomp"
 	"github.com/runo-project/runo/internal/sysfile"
 	"github.com/runo-project/runo/nsenter"
 	"github.com/runo-project/runo/specconv"
@@ -60,6 +57,11 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 		if err := checkResctrl(); err != nil {
 			return nil, err
 		}
+	}
+	// Compiled here, once, for init and every exec; a bad profile fails before anything exists.
+	filter, unknownSyscalls, err := compileSeccomp(spec.Linux.Seccomp)
+	if err != nil {
+		return nil, fmt.Errorf("unable to start container process: %w", err)
 	}
 	// Idmapped mounts are made here, while we are privileged in the host's namespaces; init
 	// attaches them. Ours are closed once init has its copies.
@@ -101,16 +103,19 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 			SharedPidNS: !hasNamespace(spec, specs.PIDNamespace),
 		},
 		stateDetails: &stateDetails{
-			Hooks:      spec.Hooks,
-			Resources:  withDeviceRules(spec),
-			Devices:    spec.Linux.Devices,
-			Seccomp:    spec.Linux.Seccomp,
-			Process:    spec.Process,
-			Namespaces: spec.Linux.Namespaces,
+			Hooks:         spec.Hooks,
+			Resources:     withDeviceRules(spec),
+			Devices:       spec.Linux.Devices,
+			SeccompFilter: filter,
+			Process:       spec.Process,
+			Namespaces:    spec.Linux.Namespaces,
 		},
 	}}
 	uid, gid := containerRoot(spec)
-	logUnknownSyscalls(c.log, spec.Linux.Seccomp)
+	if len(unknownSyscalls) > 0 {
+		// At debug level, as runc does.
+		c.log.Debug("seccomp: skipping syscalls unknown to runo: " + strings.Join(unknownSyscalls, ", "))
+	}
 	fifo, err := makeFifo(dir, uid, gid)
 	if err != nil {
 		return nil, err
@@ -232,8 +237,13 @@ func (c *Container) startInit(o CreateOptions, fifo *os.File, mountFiles []*os.F
 // bootstrap drives init through the sync protocol (see sync.go) until it is ready.
 func (c *Container) bootstrap(o CreateOptions, s *syncConn) error {
 	spec := o.Config.Spec
+	// init gets the seccomp filter compiled, and the spec without the profile.
+	sent, linux := *spec, *spec.Linux
+	linux.Seccomp = nil
+	sent.Linux = &linux
 	cfg := &initConfig{
-		Spec:         spec,
+		Spec:         &sent,
+		Seccomp:      c.state.SeccompFilter,
 		Rootfs:       o.Config.Rootfs,
 		Bundle:       o.Config.Bundle,
 		NoPivot:      o.NoPivot,
@@ -261,7 +271,7 @@ func (c *Container) bootstrap(o CreateOptions, s *syncConn) error {
 	if err := s.send(syncMsg{Type: msgHooksDone}); err != nil {
 		return err
 	}
-	if err := c.awaitInit(s, msgReady, spec.Linux.Seccomp); err != nil {
+	if err := c.awaitInit(s, msgReady, c.state.SeccompFilter); err != nil {
 		return fmt.Errorf("unable to start container process: %w", err)
 	}
 	return nil
@@ -411,15 +421,4 @@ func hasLimits(r *specs.LinuxResources) bool {
 	limits := *r
 	limits.Devices = nil
 	return !reflect.ValueOf(limits).IsZero()
-}
-
-// logUnknownSyscalls names, at debug level as runc does, the syscalls of a profile that runo's
-// tables do not know; init skips them. Compiling twice costs only with --debug.
-func logUnknownSyscalls(log *slog.Logger, sc *specs.LinuxSeccomp) {
-	if sc == nil || !log.Enabled(context.Background(), slog.LevelDebug) {
-		return
-	}
-	if _, unknown, err := seccomp.Compile(sc, runtime.GOARCH); err == nil && len(unknown) > 0 {
-		log.Debug("seccomp: skipping syscalls unknown to runo: " + strings.Join(unknown, ", "))
-	}
 }

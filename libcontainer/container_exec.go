@@ -105,15 +105,16 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 	}
 	s := newSyncConn(sync)
 	cfg := &initConfig{
-		Spec:        &specs.Spec{Process: proc, Linux: &specs.Linux{Seccomp: d.Seccomp}},
+		Spec:        &specs.Spec{Process: proc, Linux: &specs.Linux{}},
 		PreserveFDs: o.PreserveFDs,
 		State:       c.ociState(Running),
 		Exec:        true,
+		Seccomp:     d.SeccompFilter,
 	}
 	if err := s.send(cfg); err != nil {
 		return fail(err)
 	}
-	if err := c.awaitInit(s, "", d.Seccomp); err != nil {
+	if err := c.awaitInit(s, "", d.SeccompFilter); err != nil {
 		return fail(fmt.Errorf("unable to start container process: %w", err))
 	}
 	return p, nil

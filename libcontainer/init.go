@@ -32,6 +32,8 @@ type initConfig struct {
 	NoNewKeyring bool         `json:"noNewKeyring,omitempty"`
 	PreserveFDs  int          `json:"preserveFds,omitempty"`
 	State        *specs.State `json:"state"`
+	// Seccomp is linux.seccomp as the parent compiled it; the spec is sent without it.
+	Seccomp *seccompFilter `json:"seccompFilter,omitempty"`
 	// Exec is set for a process that `runo exec` adds to a running container.
 	Exec bool `json:"exec,omitempty"`
 }
@@ -46,7 +48,7 @@ type initProcess struct {
 	rootfs      *rootfs.Config    // Prepare resolves paths in it that Enter and Finalize use
 	mountFiles  []*os.File        // detached idmapped mounts by mount index (idmap.go)
 	proc        *procfs           // opened on first use, see procfs
-	seccompProg []unix.SockFilter // compiled linux.seccomp, loaded just before execve
+	seccompProg []unix.SockFilter // the filter of linux.seccomp, loaded just before execve
 	// execPath is the container's executable, looked up while the parent still listened.
 	execPath string
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -183,35 +182,30 @@ func (p *initProcess) prepareExec() error {
 		return err
 	}
 	p.execPath = name
-	return p.compileSeccomp()
+	return p.prepareSeccomp()
 }
 
-// compileSeccomp compiles linux.seccomp while the parent still listens, so that a bad profile
-// fails create.
-func (p *initProcess) compileSeccomp() error {
-	sc := p.spec.Linux.Seccomp
-	if sc == nil {
+// prepareSeccomp takes the filter the parent compiled from linux.seccomp. With a notify
+// action the listener must reach the agent, and only the parent can: the agent's socket is a
+// host path. So that filter is loaded now, while the parent listens, and the listener fd
+// travels to it; the rest of init's set-up runs under the filter.
+func (p *initProcess) prepareSeccomp() error {
+	f := p.cfg.Seccomp
+	if f == nil {
 		return nil
 	}
-	prog, _, err := seccomp.Compile(sc, runtime.GOARCH)
-	if err != nil {
-		return fmt.Errorf("linux.seccomp: %w", err)
-	}
-	p.seccompProg = prog
-	if !usesNotify(sc) {
-		return nil
-	}
-	if sc.ListenerPath == "" {
-		return errors.New("linux.seccomp: SCMP_ACT_NOTIFY needs listenerPath")
-	}
-	// The listener must reach the agent, and only the parent can: the agent's socket is a
-	// host path. So the filter is loaded now, while the parent listens, and the listener fd
-	// travels to it; the rest of init's set-up runs under the filter.
-	fd, err := seccomp.Load(prog, sc.Flags)
+	prog, err := f.filter()
 	if err != nil {
 		return err
 	}
-	p.seccompProg = nil
+	if !f.Notify {
+		p.seccompProg = prog
+		return nil
+	}
+	fd, err := seccomp.Load(prog, f.Flags)
+	if err != nil {
+		return err
+	}
 	defer unix.Close(fd)
 	if err := p.sync.send(syncMsg{Type: msgSeccomp}); err != nil {
 		return err
@@ -222,21 +216,12 @@ func (p *initProcess) compileSeccomp() error {
 	return p.sync.sendFD(fd)
 }
 
-func usesNotify(sc *specs.LinuxSeccomp) bool {
-	for _, r := range sc.Syscalls {
-		if r.Action == specs.ActNotify {
-			return true
-		}
-	}
-	return false
-}
-
-// loadSeccomp installs the compiled filter on the calling thread, the one that will execve.
+// loadSeccomp installs the filter on the calling thread, the one that will execve.
 func (p *initProcess) loadSeccomp() error {
 	if p.seccompProg == nil {
 		return nil
 	}
-	if _, err := seccomp.Load(p.seccompProg, p.spec.Linux.Seccomp.Flags); err != nil {
+	if _, err := seccomp.Load(p.seccompProg, p.cfg.Seccomp.Flags); err != nil {
 		return err
 	}
 	return nil

@@ -26,7 +26,7 @@ type initSpec struct {
 }
 
 // initLinux is specs.Linux without what the parent alone applies: resources, network devices,
-// Intel RDT and the memory policy.
+// Intel RDT and the memory policy; and without the seccomp profile, which init gets compiled.
 type initLinux struct {
 	UIDMappings       []specs.LinuxIDMapping           `json:"uidMappings,omitempty"`
 	GIDMappings       []specs.LinuxIDMapping           `json:"gidMappings,omitempty"`
@@ -34,7 +34,6 @@ type initLinux struct {
 	CgroupsPath       string                           `json:"cgroupsPath,omitempty"`
 	Namespaces        []specs.LinuxNamespace           `json:"namespaces,omitempty"`
 	Devices           []specs.LinuxDevice              `json:"devices,omitempty"`
-	Seccomp           *specs.LinuxSeccomp              `json:"seccomp,omitempty"`
 	RootfsPropagation string                           `json:"rootfsPropagation,omitempty"`
 	MaskedPaths       []string                         `json:"maskedPaths,omitempty"`
 	ReadonlyPaths     []string                         `json:"readonlyPaths,omitempty"`
@@ -65,7 +64,6 @@ func (r *receivedConfig) config() *initConfig {
 				CgroupsPath:       l.CgroupsPath,
 				Namespaces:        l.Namespaces,
 				Devices:           l.Devices,
-				Seccomp:           l.Seccomp,
 				RootfsPropagation: l.RootfsPropagation,
 				MaskedPaths:       l.MaskedPaths,
 				ReadonlyPaths:     l.ReadonlyPaths,

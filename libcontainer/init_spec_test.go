@@ -34,6 +34,7 @@ func TestReceivedConfig(t *testing.T) {
 	wantSpec := *spec
 	wantLinux := *spec.Linux
 	wantLinux.Resources = nil
+	wantLinux.Seccomp = nil
 	wantSpec.Linux = &wantLinux
 	want.Spec = &wantSpec
 	if cfg := got.config(); !reflect.DeepEqual(cfg, &want) {
@@ -50,7 +51,7 @@ func TestInitSpecFields(t *testing.T) {
 		parentOnly  []string
 	}{
 		{reflect.TypeFor[specs.Spec](), reflect.TypeFor[initSpec](), []string{"solaris", "windows", "vm", "zos", "freebsd"}},
-		{reflect.TypeFor[specs.Linux](), reflect.TypeFor[initLinux](), []string{"resources", "netDevices", "intelRdt", "memoryPolicy"}},
+		{reflect.TypeFor[specs.Linux](), reflect.TypeFor[initLinux](), []string{"resources", "netDevices", "intelRdt", "memoryPolicy", "seccomp"}},
 	}
 	for _, tt := range tests {
 		have := jsonNames(tt.shape)

@@ -14,7 +14,7 @@ import (
 
 // awaitInit reads init's messages until want ("" for the end of file of an execve), passing a
 // seccomp notify listener on to the agent at linux.seccomp.listenerPath when init sends one.
-func (c *Container) awaitInit(s *syncConn, want string, sc *specs.LinuxSeccomp) error {
+func (c *Container) awaitInit(s *syncConn, want string, sc *seccompFilter) error {
 	for {
 		var m syncMsg
 		err := s.recv(&m)
@@ -39,7 +39,7 @@ func (c *Container) awaitInit(s *syncConn, want string, sc *specs.LinuxSeccomp) 
 
 // forwardListener receives the listener from init and sends it to the agent as the
 // runtime-spec says: the container process state as JSON, the fd as SCM_RIGHTS.
-func (c *Container) forwardListener(s *syncConn, sc *specs.LinuxSeccomp) error {
+func (c *Container) forwardListener(s *syncConn, sc *seccompFilter) error {
 	if err := s.send(syncMsg{Type: msgSeccompReady}); err != nil {
 		return err
 	}

@@ -53,7 +53,10 @@ type stateDetails struct {
 	Process *specs.Process `json:"process,omitempty"`
 	// Namespaces are the container's namespaces, which `exec` joins.
 	Namespaces []specs.LinuxNamespace `json:"namespaces,omitempty"`
-	// Seccomp is linux.seccomp: exec'd processes get the same filter.
+	// SeccompFilter is linux.seccomp compiled: exec'd processes get the same filter.
+	SeccompFilter *seccompFilter `json:"seccompFilter,omitempty"`
+	// Seccomp is the profile itself, as a runo from before SeccompFilter kept it: exec compiles
+	// it then. Kept as found, so that an update does not drop it.
 	Seccomp *specs.LinuxSeccomp `json:"seccomp,omitempty"`
 	// Devices are linux.devices: an update of the device rules keeps them accessible.
 	Devices []specs.LinuxDevice `json:"devices,omitempty"`
