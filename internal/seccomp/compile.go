@@ -3,6 +3,7 @@ package seccomp
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -44,9 +45,10 @@ func Compile(s *specs.LinuxSeccomp, nativeArch string) (prog []unix.SockFilter, 
 	}
 	stub := wantsStub(s.DefaultAction, defRet)
 	known := make(map[string]bool, len(rules))
+	byName := rulesByName(rules)
 	bodies := make([][]unix.SockFilter, len(blocks))
 	for i, b := range blocks {
-		segs := b.segments(rules, defRet, stub, known)
+		segs := b.segments(rules, byName, defRet, stub, known)
 		bodies[i] = append([]unix.SockFilter{loadNr()}, emitTree(segs)...)
 	}
 	prog = assemble(blocks, bodies)
@@ -142,24 +144,37 @@ type entry struct {
 	sys    sysRules
 }
 
+// rulesByName returns the indices of rules in the order of their names, for
+// syscallTable.numbers.
+func rulesByName(rules []rule) []int {
+	order := make([]int, len(rules))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(i, j int) int { return strings.Compare(rules[i].name, rules[j].name) })
+	return order
+}
+
 // segments splits the 32-bit number line of b into ranges with one outcome.
-// known collects the names some table resolved.
-func (b block) segments(rules []rule, defRet uint32, stub bool, known map[string]bool) []segment {
+// byName orders the rules by name (rulesByName). known collects the names some
+// table resolved.
+func (b block) segments(rules []rule, byName []int, defRet uint32, stub bool, known map[string]bool) []segment {
 	perNr := make(map[uint32]*entry, len(rules))
 	var spans []span // in priority order: the -ENOSYS stub first (runc runs it before the filter)
 	for _, a := range b.abis {
 		var last uint32
-		for _, r := range rules {
-			nr, ok := a.table.lookup(r.name)
-			if !ok {
+		nrs := a.table.numbers(rules, byName)
+		for i, r := range rules {
+			nr := nrs[i]
+			if nr < 0 {
 				continue
 			}
 			known[r.name] = true
-			last = max(last, nr)
+			last = max(last, uint32(nr))
 			if r.ret == defRet {
 				continue // redundant; runc drops it before libseccomp sees it
 			}
-			addRule(perNr, nr, r, a.bits32, defRet)
+			addRule(perNr, uint32(nr), r, a.bits32, defRet)
 		}
 		if stub && last > 0 {
 			spans = append(spans, stubSpans(a, last)...)
