@@ -182,14 +182,26 @@ func (b block) segments(rules []rule, byName []int, defRet uint32, stub bool, kn
 	}
 	spans = append(spans, b.abiSpans()...)
 
-	bounds := make([]uint64, 1, 1+2*(len(spans)+len(perNr)))
+	// The bounds of the ranges, sorted: those of the few spans merged with those of the
+	// numbers that have rules (sorting the numbers alone halves the sort).
+	spanBounds := []uint64{0}
 	for _, s := range spans {
-		bounds = append(bounds, s.lo, s.hi+1)
+		spanBounds = append(spanBounds, s.lo, s.hi+1)
 	}
+	slices.Sort(spanBounds)
+	nrs := make([]uint32, 0, len(perNr))
 	for nr := range perNr {
+		nrs = append(nrs, nr)
+	}
+	slices.Sort(nrs)
+	bounds := make([]uint64, 0, len(spanBounds)+2*len(nrs))
+	for _, nr := range nrs {
+		for len(spanBounds) > 0 && spanBounds[0] <= uint64(nr) {
+			bounds, spanBounds = append(bounds, spanBounds[0]), spanBounds[1:]
+		}
 		bounds = append(bounds, uint64(nr), uint64(nr)+1)
 	}
-	slices.Sort(bounds)
+	bounds = append(bounds, spanBounds...)
 
 	var segs []segment
 	for i, lo := range bounds {
