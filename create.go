@@ -9,7 +9,9 @@ import (
 	"strconv"
 
 	"github.com/urfave/cli"
+	"golang.org/x/sys/unix"
 
+	"github.com/runo-project/runo/internal/sysfile"
 	"github.com/runo-project/runo/libcontainer"
 	"github.com/runo-project/runo/specconv"
 )
@@ -132,6 +134,8 @@ func dialConsoleSocket(path string) (*os.File, error) {
 }
 
 // writePidFile writes pid atomically: engines poll for the file and must never read a part.
+// A path that is a device, a fifo or a socket (/dev/null, /dev/stdout) is written to instead:
+// the rename would replace it with a regular file.
 func writePidFile(path string, pid int) error {
 	if path == "" {
 		return nil
@@ -139,6 +143,13 @@ func writePidFile(path string, pid int) error {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return fmt.Errorf("--pid-file: %w", err)
+	}
+	if fi, err := os.Stat(abs); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		// Non-blocking: a fifo without a reader fails (ENXIO) instead of hanging create.
+		if err := sysfile.Write(abs, []byte(strconv.Itoa(pid)), unix.O_NONBLOCK, 0); err != nil {
+			return fmt.Errorf("--pid-file: %w", err)
+		}
+		return nil
 	}
 	tmp := filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+".tmp")
 	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {

@@ -306,3 +306,23 @@ func TestListEmpty(t *testing.T) {
 		t.Errorf("list -q = %q, want nothing", got)
 	}
 }
+
+// TestPidFileDevice checks that a --pid-file that is a device (such as /dev/null) is written
+// to, not replaced by a regular file. The device is the test's own null device node.
+func TestPidFileDevice(t *testing.T) {
+	e := newEnv(t)
+	b, _ := e.sleeper()
+	null := filepath.Join(e.dir, "null")
+	if err := unix.Mknod(null, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRuno("create", "--pid-file", null, "--bundle", b.dir, b.id)
+	e.track(e.state(b.id).Pid)
+	var st unix.Stat_t
+	if err := unix.Stat(null, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != unix.Mkdev(1, 3) {
+		t.Errorf("--pid-file %s after create: mode %#o rdev %#x, want the char device 1:3 kept", null, st.Mode, st.Rdev)
+	}
+}
