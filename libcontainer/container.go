@@ -199,7 +199,12 @@ func (c *Container) cgroup() cgroups.Manager {
 	if c.state.Cgroup == nil {
 		return nil
 	}
-	m, err := manager.Load(*c.state.Cgroup)
+	saved, err := c.state.Cgroup.get()
+	if err != nil {
+		c.log.Warn(err.Error())
+		return nil
+	}
+	m, err := manager.Load(*saved)
 	if err != nil {
 		c.log.Warn(err.Error())
 		return nil

@@ -127,7 +127,7 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 		return nil, err
 	}
 	saved := cg.Saved()
-	c.state.Cgroup = &saved
+	c.state.Cgroup = newSavedCgroup(saved)
 	undo.add(func() { cg.Destroy() }) // runs after init is killed: a cgroup with processes stays
 	entrance, err := cg.Create()
 	if err != nil {

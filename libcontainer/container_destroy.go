@@ -120,7 +120,9 @@ func (c *Container) sharesCgroup() bool {
 		if o.id == c.id || o.state.Cgroup == nil || o.Status() == Stopped {
 			continue
 		}
-		if maps.Equal(o.state.Cgroup.Paths, c.state.Cgroup.Paths) {
+		theirs, err1 := o.state.Cgroup.get()
+		ours, err2 := c.state.Cgroup.get()
+		if err1 == nil && err2 == nil && maps.Equal(theirs.Paths, ours.Paths) {
 			return true
 		}
 	}

@@ -125,7 +125,11 @@ func (c *Container) execCgroup(sub string) (cgroups.Manager, error) {
 	if c.state.Cgroup == nil {
 		return nil, nil
 	}
-	saved := *c.state.Cgroup
+	s, err := c.state.Cgroup.get()
+	if err != nil {
+		return nil, err
+	}
+	saved := *s
 	if sub != "" {
 		if filepath.IsAbs(sub) || strings.HasPrefix(filepath.Clean(sub), "..") {
 			return nil, fmt.Errorf("--cgroup %q: must be a relative path inside the container's cgroup", sub)

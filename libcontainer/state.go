@@ -74,10 +74,46 @@ type stateHeader struct {
 	StartTime   uint64            `json:"pidStartTime"` // guards Pid against reuse
 	Created     time.Time         `json:"created"`
 	Annotations map[string]string `json:"annotations,omitempty"`
-	Cgroup      *cgroups.Saved    `json:"cgroup,omitempty"`
+	Cgroup      *savedCgroup      `json:"cgroup,omitempty"`
 	// SharedPidNS is set when the container has no pid namespace of its own: its processes do not
 	// die with its init, so kill and delete reach them through the cgroup.
 	SharedPidNS bool `json:"sharedPidNS,omitempty"`
+}
+
+// savedCgroup is the container's cgroup in the state: kept as read, decoded on first use. List,
+// state and kill never look at it for a created or stopped container, and its paths (one per
+// v1 hierarchy) are most of state.json: decoding them was a fifth of a listing's time.
+type savedCgroup struct {
+	raw   []byte
+	saved *cgroups.Saved
+}
+
+func newSavedCgroup(s cgroups.Saved) *savedCgroup { return &savedCgroup{saved: &s} }
+
+// UnmarshalJSON keeps the JSON for get.
+func (c *savedCgroup) UnmarshalJSON(b []byte) error {
+	c.raw, c.saved = append([]byte(nil), b...), nil
+	return nil
+}
+
+// MarshalJSON writes the cgroup as read, or as given to newSavedCgroup.
+func (c *savedCgroup) MarshalJSON() ([]byte, error) {
+	if c.saved == nil {
+		return c.raw, nil
+	}
+	return json.Marshal(c.saved)
+}
+
+// get returns the cgroup, decoding it on first use.
+func (c *savedCgroup) get() (*cgroups.Saved, error) {
+	if c.saved == nil {
+		var s cgroups.Saved
+		if err := json.Unmarshal(c.raw, &s); err != nil {
+			return nil, fmt.Errorf("parse the cgroup of the state: %w", err)
+		}
+		c.saved = &s
+	}
+	return c.saved, nil
 }
 
 // State is what `runo state` prints: the runtime-spec state plus runc's extra fields, in runc's

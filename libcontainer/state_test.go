@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/runo-project/runo/cgroups"
 )
 
 func TestParseProcStat(t *testing.T) {
@@ -133,5 +135,43 @@ func TestStateFiles(t *testing.T) {
 	d, err := c.details()
 	if err != nil || d.Process == nil || d.Process.Cwd != "/work" || !reflect.DeepEqual(d.Hooks, hooks) {
 		t.Errorf("details() of a one-file state = %+v, %v; want the written details", d, err)
+	}
+}
+
+// TestSavedCgroup: the cgroup of a state is written as given, read without being decoded,
+// decoded on get, and written back as read.
+func TestSavedCgroup(t *testing.T) {
+	want := cgroups.Saved{Paths: map[string]string{"memory": "/sys/fs/cgroup/memory/c", "": "/sys/fs/cgroup/unified/c"}}
+	dir := t.TempDir()
+	saved := &savedState{
+		stateHeader:  stateHeader{ID: "c1", Cgroup: newSavedCgroup(want)},
+		stateDetails: &stateDetails{},
+	}
+	if err := writeState(dir, saved); err != nil {
+		t.Fatal(err)
+	}
+	s, err := readState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Cgroup == nil || s.Cgroup.saved != nil {
+		t.Fatalf("read cgroup = %+v, want it kept undecoded", s.Cgroup)
+	}
+	again, err := json.Marshal(&s.stateHeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back stateHeader
+	if err := json.Unmarshal(again, &back); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*savedCgroup{s.Cgroup, back.Cgroup} {
+		got, err := c.get()
+		if err != nil || !reflect.DeepEqual(*got, want) {
+			t.Errorf("get() = %+v, %v; want %+v", got, err, want)
+		}
+	}
+	if _, err := (&savedCgroup{raw: []byte(`{"paths":`)}).get(); err == nil {
+		t.Error("get() of broken JSON succeeded")
 	}
 }
