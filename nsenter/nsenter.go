@@ -69,6 +69,10 @@ type Config struct {
 // Unlike os/exec, the child does not restore the RLIMIT_NOFILE soft limit that the Go runtime
 // raised at start-up (the original is private to package syscall): it inherits the caller's.
 func Start(c *Config) (*os.Process, error) {
+	// os.FindProcess below probes once per process whether pidfds work, with a clone of its
+	// own that it waits for; made after the child has exec'd, that wait competes with the
+	// child's start for the CPUs. Made now, it overlaps with the fork.
+	go probePidfd()
 	p, err := newPlan(c.Namespaces)
 	if err != nil {
 		return nil, err
@@ -95,6 +99,13 @@ func Start(c *Config) (*os.Process, error) {
 		return nil, fmt.Errorf("find started process %d: %w", pid, err)
 	}
 	return proc, nil
+}
+
+// probePidfd makes os.FindProcess's one-time pidfd probe.
+func probePidfd() {
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		p.Release()
+	}
 }
 
 // start holds what the parent opened for one Start and the arguments of the raw child.
