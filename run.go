@@ -106,14 +106,15 @@ func runForeground(c *libcontainer.Container, tty *ptyRelay, sigs *signalCatcher
 }
 
 // waitForeground relays tty and signals to proc until it exits, and returns its exit status
-// as a shell would: the code, or 128 + the signal number.
+// as a shell would: the code, or 128 + the signal number. proc already runs: it does not wait
+// for sigs to be ready, whose signals are forwarded as they come, so that a short process's
+// status is not held up by the subscription.
 func waitForeground(proc *os.Process, tty *ptyRelay, sigs *signalCatcher) (int, error) {
 	if tty != nil {
 		if err := tty.attach(); err != nil {
 			return 0, err
 		}
 	}
-	sigs.ready()
 	return forwardUntilExit(proc, tty, sigs.signals)
 }
 
