@@ -254,11 +254,11 @@ func (c *Container) bootstrap(o CreateOptions, s *syncConn) error {
 	if err := s.send(cfg); err != nil {
 		return err
 	}
-	if err := s.expect(msgHooks); err != nil {
-		return fmt.Errorf("unable to start container process: %w", err)
-	}
-	if h := spec.Hooks; h != nil {
-		state := c.ociState(Creating)
+	if hasParentHooks(spec.Hooks) {
+		if err := s.expect(msgHooks); err != nil {
+			return fmt.Errorf("unable to start container process: %w", err)
+		}
+		h, state := spec.Hooks, c.ociState(Creating)
 		if err := runHooks("prestart", h.Prestart, state); err != nil { //nolint:staticcheck // deprecated, still run
 			s.sendError(err)
 			return err
@@ -267,9 +267,9 @@ func (c *Container) bootstrap(o CreateOptions, s *syncConn) error {
 			s.sendError(err)
 			return err
 		}
-	}
-	if err := s.send(syncMsg{Type: msgHooksDone}); err != nil {
-		return err
+		if err := s.send(syncMsg{Type: msgHooksDone}); err != nil {
+			return err
+		}
 	}
 	if err := c.awaitInit(s, msgReady, c.state.SeccompFilter); err != nil {
 		return fmt.Errorf("unable to start container process: %w", err)

@@ -71,3 +71,9 @@ func runHook(h specs.Hook, state []byte) error {
 		return fmt.Errorf("timed out after %ds", *h.Timeout)
 	}
 }
+
+// hasParentHooks reports whether the parent has hooks to run while init waits (prestart,
+// createRuntime): only then do the two exchange the hooks messages of the sync protocol.
+func hasParentHooks(h *specs.Hooks) bool {
+	return h != nil && (len(h.Prestart) > 0 || len(h.CreateRuntime) > 0) //nolint:staticcheck // prestart is deprecated, still run
+}

@@ -197,14 +197,16 @@ func (p *initProcess) enterRootfs() error { return rootfs.Enter(p.rootfs) }
 
 func (p *initProcess) finalizeRootfs() error { return rootfs.Finalize(p.rootfs) }
 
-// syncHooks lets the parent run prestart and createRuntime hooks, then runs createContainer
-// hooks here, in the container's namespaces but before pivot_root.
+// syncHooks lets the parent run prestart and createRuntime hooks, if there are any, then runs
+// createContainer hooks here, in the container's namespaces but before pivot_root.
 func (p *initProcess) syncHooks() error {
-	if err := p.sync.send(syncMsg{Type: msgHooks}); err != nil {
-		return err
-	}
-	if err := p.sync.expect(msgHooksDone); err != nil {
-		return err
+	if hasParentHooks(p.spec.Hooks) {
+		if err := p.sync.send(syncMsg{Type: msgHooks}); err != nil {
+			return err
+		}
+		if err := p.sync.expect(msgHooksDone); err != nil {
+			return err
+		}
 	}
 	if h := p.spec.Hooks; h != nil {
 		return runHooks("createContainer", h.CreateContainer, p.cfg.State)

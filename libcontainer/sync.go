@@ -15,8 +15,8 @@ import (
 //
 //	parent (runo create)                         init (runo init)
 //	   | ---- initConfig ----------------------------> |  read config, prepare rootfs
-//	   | <--- {"type":"hooks"} ----------------------- |
-//	   |      prestart, createRuntime hooks            |
+//	   | <--- {"type":"hooks"} ----------------------- |  (only with prestart or
+//	   |      prestart, createRuntime hooks            |   createRuntime hooks)
 //	   | ---- {"type":"hooks-done"} -----------------> |  createContainer hooks, pivot_root,
 //	   |                                               |  console, look up the executable
 //	   | <--- {"type":"ready"} or {"type":"error"} --- |
