@@ -90,6 +90,13 @@ func catchSignals() *signalCatcher {
 // forwardUntilExit relays them.
 func (c *signalCatcher) ready() { <-c.subscribed }
 
+// waitReady is ready for a catcher that may be nil (a detached process catches nothing).
+func (c *signalCatcher) waitReady() {
+	if c != nil {
+		c.ready()
+	}
+}
+
 // runForeground starts the container and waits for its init (see waitForeground).
 func runForeground(c *libcontainer.Container, tty *ptyRelay, sigs *signalCatcher) (int, error) {
 	if tty != nil {
@@ -106,9 +113,8 @@ func runForeground(c *libcontainer.Container, tty *ptyRelay, sigs *signalCatcher
 }
 
 // waitForeground relays tty and signals to proc until it exits, and returns its exit status
-// as a shell would: the code, or 128 + the signal number. proc already runs: it does not wait
-// for sigs to be ready, whose signals are forwarded as they come, so that a short process's
-// status is not held up by the subscription.
+// as a shell would: the code, or 128 + the signal number. sigs are ready: the exec waited for
+// them before its process ran (ExecOptions.BeforeRun).
 func waitForeground(proc *os.Process, tty *ptyRelay, sigs *signalCatcher) (int, error) {
 	if tty != nil {
 		if err := tty.attach(); err != nil {

@@ -28,6 +28,10 @@ type ExecOptions struct {
 	// SubCgroup places the process in a sub-cgroup of the container's (--cgroup), created if
 	// missing.
 	SubCgroup string
+	// BeforeRun, if set, is called when the process is about to run: its init has started,
+	// in the container, and waits to be told to go on. A foreground exec waits there for its
+	// signal subscription, which then overlaps with init's start.
+	BeforeRun func()
 }
 
 // DefaultProcess returns the container's own process, the template `exec` starts from.
@@ -110,6 +114,9 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 		State:       c.ociState(Running),
 		Exec:        true,
 		Seccomp:     d.SeccompFilter,
+	}
+	if o.BeforeRun != nil {
+		o.BeforeRun()
 	}
 	if err := s.send(cfg); err != nil {
 		return fail(err)
