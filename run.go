@@ -70,23 +70,36 @@ var runCommand = cli.Command{
 // Subscribing to every signal costs os/signal one round trip per signal with the runtime's
 // signal-mask thread: 2-3 ms of CPU and wall time in all, more than the rest of a container's
 // start. So catchSignals subscribes in the background, while the container is being set up,
-// and ready waits for it before the process runs; and the subscription is never cancelled
-// (cancelling costs the same again): the parent exits once its process has.
+// and ready waits before the process runs for the standard signals, whose default action
+// would kill runo and leave the process behind. The real-time ones, more than half of the
+// cost, follow: until they are subscribed the Go runtime ignores them (they are forwarded from
+// then on), and a short process's parent exits before paying for them. The subscription is
+// never cancelled (that costs the same again): the parent exits once its process has.
 type signalCatcher struct {
 	signals    chan os.Signal
-	subscribed chan struct{}
+	subscribed chan struct{} // closed once the standard signals are caught
 }
 
 func catchSignals() *signalCatcher {
 	c := &signalCatcher{signals: make(chan os.Signal, 32), subscribed: make(chan struct{})}
 	go func() {
-		signal.Notify(c.signals)
+		signal.Notify(c.signals, signalRange(1, 31)...)
 		close(c.subscribed)
+		signal.Notify(c.signals, signalRange(32, 64)...)
 	}()
 	return c
 }
 
-// ready returns once every signal is caught: from then on, signals are queued until
+// signalRange lists the signals from lo to hi; os/signal skips those that cannot be caught.
+func signalRange(lo, hi int) []os.Signal {
+	var sigs []os.Signal
+	for n := lo; n <= hi; n++ {
+		sigs = append(sigs, syscall.Signal(n))
+	}
+	return sigs
+}
+
+// ready returns once the standard signals are caught: from then on they are queued until
 // forwardUntilExit relays them.
 func (c *signalCatcher) ready() { <-c.subscribed }
 
