@@ -135,6 +135,24 @@ func TestRunForwardsSignal(t *testing.T) {
 	e.assertGone(b.id, pid)
 }
 
+// TestRunForwardsRealtimeSignal checks that a real-time signal (SIGRTMIN+3, systemd's halt)
+// sent to a foreground run reaches the container's process.
+func TestRunForwardsRealtimeSignal(t *testing.T) {
+	e := newEnv(t)
+	b, sig := e.sleeper()
+	run := e.startRuno(nil, "--root", e.root, "run", "--bundle", b.dir, b.id)
+	waitFile(t, filepath.Join(sig, "ready"))
+	if err := run.cmd.Process.Signal(syscall.Signal(37)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := waitFile(t, filepath.Join(sig, "signal")), "SIGRTMIN+3"; got != want {
+		t.Errorf("signal the probe got = %q, want %q", got, want)
+	}
+	if r := run.wait(); r.code != 0 {
+		t.Errorf("run after the probe exited 0 on SIGRTMIN+3: %v, want exit 0", r)
+	}
+}
+
 // TestRunKilled checks that a foreground run whose container is killed with SIGKILL from
 // outside exits 128+9.
 func TestRunKilled(t *testing.T) {

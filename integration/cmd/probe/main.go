@@ -252,14 +252,21 @@ func processes() ([]Process, error) {
 	return ps, nil
 }
 
+// sigRTMin3 is SIGRTMIN+3 (34 + 3 on Linux), the signal that stops systemd as a container's
+// init: a real-time signal, which runo forwards as well.
+const sigRTMin3 = syscall.Signal(37)
+
 func sleep(args []string) {
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2, sigRTMin3)
 	if len(args) == 1 {
 		writeAtomic(filepath.Join(args[0], "ready"), strconv.Itoa(os.Getpid()))
 	}
 	sig := <-sigs
 	name := unix.SignalName(sig.(syscall.Signal))
+	if sig == sigRTMin3 {
+		name = "SIGRTMIN+3"
+	}
 	fmt.Println(name)
 	if len(args) == 1 {
 		writeAtomic(filepath.Join(args[0], "signal"), name)
