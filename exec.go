@@ -157,7 +157,7 @@ func runExec(ctx *cli.Context, c *libcontainer.Container, proc *specs.Process) e
 		return errors.New("--tty: a detached process needs --console-socket")
 	}
 	o := libcontainer.ExecOptions{
-		BeforeRun:    sigs.waitReady,
+		BeforeRun:    sigs.ready,
 		Process:      proc,
 		PreserveFDs:  ctx.Int("preserve-fds"),
 		IgnorePaused: ctx.Bool("ignore-paused"),

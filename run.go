@@ -100,13 +100,10 @@ func signalRange(lo, hi int) []os.Signal {
 }
 
 // ready returns once the standard signals are caught: from then on they are queued until
-// forwardUntilExit relays them.
-func (c *signalCatcher) ready() { <-c.subscribed }
-
-// waitReady is ready for a catcher that may be nil (a detached process catches nothing).
-func (c *signalCatcher) waitReady() {
+// forwardUntilExit relays them. A nil catcher (a detached process catches nothing) is ready.
+func (c *signalCatcher) ready() {
 	if c != nil {
-		c.ready()
+		<-c.subscribed
 	}
 }
 

@@ -1,11 +1,12 @@
 package cgroups
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/internal/sysfile"
 )
 
 // Entrance is what a process needs to enter a container's cgroup by itself as it is created,
@@ -39,7 +40,7 @@ func OpenEntrance(dirs map[string]string) (*Entrance, error) {
 	e := &Entrance{}
 	for key, dir := range dirs {
 		if key == "" {
-			f, err := openFile(dir, unix.O_PATH|unix.O_DIRECTORY)
+			f, err := sysfile.Open(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
 			if err != nil {
 				e.Close()
 				return nil, err
@@ -47,7 +48,7 @@ func OpenEntrance(dirs map[string]string) (*Entrance, error) {
 			e.Dir = f
 			continue
 		}
-		f, err := openFile(filepath.Join(dir, "tasks"), unix.O_WRONLY)
+		f, err := sysfile.Open(filepath.Join(dir, "tasks"), unix.O_WRONLY, 0)
 		if err != nil {
 			e.Close()
 			return nil, err
@@ -55,14 +56,4 @@ func OpenEntrance(dirs map[string]string) (*Entrance, error) {
 		e.Tasks = append(e.Tasks, f)
 	}
 	return e, nil
-}
-
-// openFile opens path close-on-exec with plain system calls: os.OpenFile would first offer
-// the file to the network poller, which refuses cgroupfs files anyway.
-func openFile(path string, flags int) (*os.File, error) {
-	fd, err := unix.Open(path, flags|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	return os.NewFile(uintptr(fd), path), nil
 }

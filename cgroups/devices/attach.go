@@ -43,10 +43,8 @@ func Apply(dir string, rules []specs.LinuxDeviceCgroup) error {
 	if err := attachProgram(cgroup, prog); err != nil {
 		return fmt.Errorf("attach device filter to %s (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI): %w", dir, err)
 	}
-	for _, p := range old {
-		if err := detach(cgroup, p); err != nil {
-			return fmt.Errorf("detach old device filter from %s: %w", dir, err)
-		}
+	if err := detachAll(cgroup, old); err != nil {
+		return fmt.Errorf("detach old device filter from %s: %w", dir, err)
 	}
 	return nil
 }
@@ -63,10 +61,8 @@ func Remove(dir string) error {
 		return fmt.Errorf("device filter for %s: %w", dir, err)
 	}
 	defer closeAll(old)
-	for _, p := range old {
-		if err := detach(cgroup, p); err != nil {
-			return fmt.Errorf("detach device filter from %s: %w", dir, err)
-		}
+	if err := detachAll(cgroup, old); err != nil {
+		return fmt.Errorf("detach device filter from %s: %w", dir, err)
 	}
 	return nil
 }
@@ -123,12 +119,15 @@ func attached(cgroup int) ([]int, error) {
 	return progs, nil
 }
 
-func detach(cgroup, prog int) error {
-	err := detachProgram(cgroup, prog)
-	if errors.Is(err, unix.ENOENT) {
-		return nil // detached meanwhile, by a concurrent Apply or the cgroup's removal
+// detachAll detaches progs from the cgroup; one detached meanwhile, by a concurrent Apply or
+// the cgroup's removal, is no error.
+func detachAll(cgroup int, progs []int) error {
+	for _, p := range progs {
+		if err := detachProgram(cgroup, p); err != nil && !errors.Is(err, unix.ENOENT) {
+			return err
+		}
 	}
-	return err
+	return nil
 }
 
 func closeAll(progs []int) {
