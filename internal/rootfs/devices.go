@@ -84,7 +84,7 @@ func devFiles(dev *os.File, console bool) error {
 	if !console {
 		return nil
 	}
-	d, err := sysfile.Open(fdPath(dev), unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	d, err := sysfile.Open(fdPath(dev), unix.O_DIRECTORY|unix.O_RDONLY, 0)
 	if err != nil {
 		return fmt.Errorf("open /dev: %w", err)
 	}

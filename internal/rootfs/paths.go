@@ -32,7 +32,7 @@ func resolveInRoot(root, unsafePath string) (string, error) {
 
 // openRoot opens root as an O_PATH directory handle.
 func openRoot(root string) (*os.File, error) {
-	f, err := sysfile.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	f, err := sysfile.Open(root, unix.O_PATH|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open rootfs: %w", err)
 	}

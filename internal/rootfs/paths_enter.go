@@ -25,7 +25,7 @@ func fdTarget(f *os.File, p string) string {
 // noexec of the mount it comes from (runc's readonlyPath). A missing path is
 // skipped: the spec lists paths that only some kernels have.
 func readonlyPath(p string) error {
-	f, err := sysfile.Open(p, unix.O_PATH|unix.O_CLOEXEC, 0)
+	f, err := sysfile.Open(p, unix.O_PATH, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -39,7 +39,7 @@ func readonlyPath(p string) error {
 		return mountError(p, "bind", p, err)
 	}
 	// Reopen: the old handle names the directory under the new bind.
-	g, err := sysfile.Open(p, unix.O_PATH|unix.O_CLOEXEC, 0)
+	g, err := sysfile.Open(p, unix.O_PATH, 0)
 	if err != nil {
 		return fmt.Errorf("readonly path: %w", err)
 	}
@@ -66,7 +66,7 @@ func maskPaths(paths []string) error {
 		}
 	}()
 	for _, p := range paths {
-		f, err := sysfile.Open(p, unix.O_PATH|unix.O_CLOEXEC, 0)
+		f, err := sysfile.Open(p, unix.O_PATH, 0)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
@@ -111,7 +111,7 @@ func maskOne(f *os.File, p string, devNull **os.File) error {
 // "/dev/null" that links to a host-writable file over a masked path would
 // unmask it (CVE-2025-31133).
 func openDevNull() (*os.File, error) {
-	f, err := sysfile.Open("/dev/null", unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	f, err := sysfile.Open("/dev/null", unix.O_PATH|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open /dev/null: %w", err)
 	}
