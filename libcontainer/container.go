@@ -24,6 +24,8 @@ type Container struct {
 	dir   string // <root>/<id>
 	state *savedState
 	log   *slog.Logger
+	// exec is what execDetails returned, kept: exec asks twice (DefaultProcess, Exec).
+	exec *execDetails
 
 	// init is the container's first process when this runo process started it (create, run).
 	init *os.Process
@@ -164,6 +166,9 @@ type execDetails struct {
 
 // execDetails returns what exec needs, without decoding the resources and devices for it.
 func (c *Container) execDetails() (*execDetails, error) {
+	if c.exec != nil {
+		return c.exec, nil
+	}
 	e := &execDetails{}
 	if d := c.state.stateDetails; d != nil {
 		e = &execDetails{Process: d.Process, Namespaces: d.Namespaces, SeccompFilter: d.SeccompFilter, Seccomp: d.Seccomp}
@@ -177,6 +182,7 @@ func (c *Container) execDetails() (*execDetails, error) {
 		}
 		e.SeccompFilter = f
 	}
+	c.exec = e
 	return e, nil
 }
 
