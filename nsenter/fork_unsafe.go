@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/internal/sysprog"
 )
 
 // The runtime's fork hooks, as syscall.forkAndExecInChild uses them. The runtime pushes these
@@ -38,28 +40,29 @@ type cloneArgs struct {
 // childArgs is everything the child uses. It is filled in before the fork: the child cannot
 // allocate.
 type childArgs struct {
-	clone3       *cloneArgs // non-nil: the first fork is clone3 (into a cgroup)
-	cloneFlags   uintptr    // namespaces the first fork creates
-	tasksFDs     []int      // cgroup v1 tasks files the child writes self ("0") to, first
-	self         []byte     // "0"
-	joinFDs      []int      // namespace files, in join order (the user namespace last)
-	joinFlags    []uintptr  // CLONE_NEW* of each joinFDs entry
-	joinUser     bool       // the last join is a user namespace
-	newUser      bool       // unshare a user namespace and wait for its maps
-	setGID       bool       // setresgid(0, 0, 0) and setgroups(0) after the user step
-	setUID       bool       // setresuid(0, 0, 0) after the user step
-	unshareFlags uintptr    // namespaces unshared after the user step
-	newTime      bool       // unshare a time namespace and write its offsets
-	timePath     *byte      // "/proc/self/timens_offsets"
-	timeOffsets  []byte     // what to write there; empty writes nothing
-	fork2        bool       // fork the process that execs (CLONE_PARENT)
-	files        []int      // fd i of the new program is files[i]; -1 leaves it closed
-	nextFD       int        // above every fd the child is given or holds
-	binFD        int        // the binary, O_PATH
-	argv, envv   []*byte    // nil-terminated
-	empty        *byte      // "" for execveat(AT_EMPTY_PATH)
-	errW         int        // write end of the message pipe
-	ackR, ackW   int        // the ack pipe; the child reads, the parent writes
+	clone3       *cloneArgs       // non-nil: the first fork is clone3 (into a cgroup)
+	cloneFlags   uintptr          // namespaces the first fork creates
+	tasksFDs     []int            // cgroup v1 tasks files the child writes self ("0") to, first
+	self         []byte           // "0"
+	joinFDs      []int            // namespace files, in join order (the user namespace last)
+	joinFlags    []uintptr        // CLONE_NEW* of each joinFDs entry
+	joinUser     bool             // the last join is a user namespace
+	newUser      bool             // unshare a user namespace and wait for its maps
+	setGID       bool             // setresgid(0, 0, 0) and setgroups(0) after the user step
+	setUID       bool             // setresuid(0, 0, 0) after the user step
+	unshareFlags uintptr          // namespaces unshared after the user step
+	newTime      bool             // unshare a time namespace and write its offsets
+	timePath     *byte            // "/proc/self/timens_offsets"
+	timeOffsets  []byte           // what to write there; empty writes nothing
+	fork2        bool             // fork the process that execs (CLONE_PARENT)
+	files        []int            // fd i of the new program is files[i]; -1 leaves it closed
+	nextFD       int              // above every fd the child is given or holds
+	binFD        int              // the binary, O_PATH; -1 with prog
+	prog         *sysprog.Program // run instead of executing the binary
+	argv, envv   []*byte          // nil-terminated
+	empty        *byte            // "" for execveat(AT_EMPTY_PATH)
+	errW         int              // write end of the message pipe
+	ackR, ackW   int              // the ack pipe; the child reads, the parent writes
 }
 
 // forkChild forks the child and, in the parent, returns its pid. In the child it never
@@ -274,12 +277,14 @@ func forkChild(a *childArgs) (pid uintptr, err1 syscall.Errno) {
 	}
 	errW = nextFD
 	nextFD++
-	_, _, err1 = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(binFD), uintptr(nextFD), syscall.O_CLOEXEC)
-	if err1 != 0 {
-		goto childerror
+	if binFD >= 0 {
+		_, _, err1 = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(binFD), uintptr(nextFD), syscall.O_CLOEXEC)
+		if err1 != 0 {
+			goto childerror
+		}
+		binFD = nextFD
+		nextFD++
 	}
-	binFD = nextFD
-	nextFD++
 	for i = 0; i < len(fd); i++ {
 		if fd[i] >= 0 && fd[i] < i {
 			_, _, err1 = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(fd[i]), uintptr(nextFD), syscall.O_CLOEXEC)
@@ -305,6 +310,14 @@ func forkChild(a *childArgs) (pid uintptr, err1 syscall.Errno) {
 		if err1 != 0 {
 			goto childerror
 		}
+	}
+
+	// A program ends in its own execve, of a path in the namespaces just entered.
+	if a.prog != nil {
+		step = stepProgram
+		i, err1 = a.prog.RunInChild()
+		index = int32(i)
+		goto childerror
 	}
 
 	// Execute through the fd opened in the caller's mount namespace: a joined mount

@@ -11,6 +11,8 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/internal/sysprog"
 )
 
 // Config describes the process to start and the namespaces it must be in when it runs Path.
@@ -22,8 +24,13 @@ type Config struct {
 	// Binary, when set, is an open file of the binary to run instead of Path (which then only
 	// names it in errors): the caller may have opened it somewhere safer than a path can reach.
 	Binary *os.File
-	Args   []string // Args[0] included; empty means {Path}, as in os/exec
-	Env    []string // nil means os.Environ(), as in os/exec
+	// Program, when set, is run instead of executing Path, after the namespace steps and with
+	// the fds in place: the child makes its system calls (sysprog.Program.Prepare'd), the last
+	// of which should be an execve in the namespaces entered. Path, Binary, Args and Env are
+	// then unused but for naming Path in errors.
+	Program *sysprog.Program
+	Args    []string // Args[0] included; empty means {Path}, as in os/exec
+	Env     []string // nil means os.Environ(), as in os/exec
 	// Stdin, Stdout and Stderr become fds 0, 1 and 2; nil means /dev/null, as in os/exec.
 	Stdin      *os.File
 	Stdout     *os.File
@@ -155,31 +162,10 @@ func prepare(c *Config, p plan) (*start, error) {
 		a.setUID = !p.newUser || mapsRoot(c.UIDMappings)
 	}
 
-	args := c.Args
-	if len(args) == 0 {
-		args = []string{c.Path}
-	}
-	env := c.Env
-	if env == nil {
-		env = os.Environ()
-	}
-	var err error
-	if a.argv, err = syscall.SlicePtrFromStrings(args); err != nil {
-		return nil, fmt.Errorf("arguments of %s: %w", c.Path, err)
-	}
-	if a.envv, err = syscall.SlicePtrFromStrings(env); err != nil {
-		return nil, fmt.Errorf("environment of %s: %w", c.Path, err)
-	}
-	a.argv = append(a.argv, nil)
-	a.envv = append(a.envv, nil)
-	a.empty = new(byte)
-
-	if c.Binary != nil {
-		s.keep = append(s.keep, c.Binary)
-		a.binFD = int(c.Binary.Fd())
-	} else if a.binFD, err = s.open(c.Path, unix.O_PATH); err != nil {
-		// O_PATH: execveat needs no read permission, only execute, as execve by name would.
-		return nil, fmt.Errorf("open %s: %w", c.Path, err)
+	if c.Program != nil {
+		a.prog, a.binFD = c.Program, -1
+	} else if err := s.binary(c); err != nil {
+		return nil, err
 	}
 	for _, ns := range p.joins {
 		fd, err := s.open(ns.Path, unix.O_RDONLY)
@@ -226,6 +212,37 @@ func prepare(c *Config, p plan) (*start, error) {
 	}
 	ok = true
 	return s, nil
+}
+
+// binary opens the binary to execute and formats its argv and envp.
+func (s *start) binary(c *Config) error {
+	a := &s.args
+	args := c.Args
+	if len(args) == 0 {
+		args = []string{c.Path}
+	}
+	env := c.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	var err error
+	if a.argv, err = syscall.SlicePtrFromStrings(args); err != nil {
+		return fmt.Errorf("arguments of %s: %w", c.Path, err)
+	}
+	if a.envv, err = syscall.SlicePtrFromStrings(env); err != nil {
+		return fmt.Errorf("environment of %s: %w", c.Path, err)
+	}
+	a.argv = append(a.argv, nil)
+	a.envv = append(a.envv, nil)
+	a.empty = new(byte)
+	if c.Binary != nil {
+		s.keep = append(s.keep, c.Binary)
+		a.binFD = int(c.Binary.Fd())
+	} else if a.binFD, err = s.open(c.Path, unix.O_PATH); err != nil {
+		// O_PATH: execveat needs no read permission, only execute, as execve by name would.
+		return fmt.Errorf("open %s: %w", c.Path, err)
+	}
+	return nil
 }
 
 // files lays out the child's fds 0, 1, 2, 3, ... as os/exec does.

@@ -13,10 +13,12 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unsafe"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/runo-project/runo/internal/sysprog"
 	"github.com/runo-project/runo/nsenter"
 )
 
@@ -894,5 +896,78 @@ func TestCgroupTasksRefused(t *testing.T) {
 	}
 	if after := children(t); len(after) != len(before) {
 		t.Errorf("children before %v, after %v: a process was left behind", before, after)
+	}
+}
+
+// programExec returns a program that opens dir (O_PATH, at AT_FDCWD: -100), fchdirs through that fd (an argument
+// from an earlier step), checks with getcwd that the cwd starts with '/', and execs busybox
+// with args.
+func programExec(t *testing.T, dir string, args ...string) *sysprog.Program {
+	t.Helper()
+	p := &sysprog.Program{}
+	path, err := p.String(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := p.Add(sysprog.Step{Trap: unix.SYS_OPENAT, Args: [6]uintptr{^uintptr(99), path, unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC}})
+	p.Add(sysprog.Step{Trap: unix.SYS_FCHDIR, From: open + 1, FromArg: 0})
+	buf := make([]byte, 64)
+	p.Add(sysprog.Step{Trap: unix.SYS_GETCWD, Args: [6]uintptr{p.Ptr(buf, unsafe.Pointer(&buf[0])), uintptr(len(buf))},
+		Check: &buf[0], Want: '/', Err: func(errno syscall.Errno) error { return fmt.Errorf("cwd check: %w", errno) }})
+	bin, err := p.String(busybox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv, err := p.Strings(append([]string{"busybox"}, args...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	envv, err := p.Strings(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Add(sysprog.Step{Trap: unix.SYS_EXECVE, Args: [6]uintptr{bin, argv, envv},
+		Err: func(errno syscall.Errno) error { return &os.PathError{Op: "exec", Path: busybox, Err: errno} }})
+	if err := p.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestProgram runs a system call program instead of a binary, in a vfork child (no user
+// namespace) and in a forked one (a new user namespace), and checks a failed step's error.
+func TestProgram(t *testing.T) {
+	requireRoot(t)
+	for _, tc := range []struct {
+		name string
+		ns   []specs.LinuxNamespace
+	}{
+		{"vfork", []specs.LinuxNamespace{{Type: specs.UTSNamespace}}},
+		{"fork", []specs.LinuxNamespace{{Type: specs.UserNamespace}, {Type: specs.PIDNamespace}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			c := nsenter.Config{
+				Path:        "program",
+				Program:     programExec(t, dir, "sh", "-c", "pwd"),
+				Namespaces:  tc.ns,
+				UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 0, Size: 65536}},
+				GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 0, Size: 65536}},
+			}
+			ch := startChild(t, c, "")
+			if got, want := ch.finish(t), dir+"\n"; got != want {
+				t.Errorf("child printed %q, want %q", got, want)
+			}
+
+			c.Program = programExec(t, filepath.Join(dir, "missing"))
+			before := children(t)
+			_, err := nsenter.Start(&c)
+			if !errors.Is(err, unix.ENOENT) {
+				t.Fatalf("Start() with a program whose open fails = %v, want ENOENT", err)
+			}
+			if got := children(t); len(got) != len(before) {
+				t.Errorf("children after a failed program: %v, before %v", got, before)
+			}
+		})
 	}
 }

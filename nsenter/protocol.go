@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/internal/sysprog"
 )
 
 // The parent/child protocol. The child writes fixed-size messages on a close-on-exec pipe
@@ -30,7 +32,8 @@ import (
 //	                               clone(CLONE_PARENT) -----------> (child of the parent)
 //	pid = grandchild <------------ msgPid, exit(0)
 //	wait4(child)                                                    dup fds into 0, 1, 2, ...
-//	                                                                execveat(binary fd)
+//	                                                                execveat(binary fd), or
+//	                                                                run Config.Program
 //	EOF: success <----------------------------------------------- (close-on-exec closes msg)
 //	  or msgError{step, index, errno} from whichever process failed, which then exits
 //
@@ -54,7 +57,8 @@ const (
 	stepFork
 	stepFiles
 	stepExec
-	stepCgroup // index: the tasks file
+	stepCgroup  // index: the tasks file
+	stepProgram // index: the step of Config.Program
 )
 
 // msgSize is the size of one message: four int32 (kind, step, index, value), written at once
@@ -171,6 +175,10 @@ func (s *start) childError(m message, c *Config) error {
 		return fmt.Errorf("set up fds of %s: %w", c.Path, errno)
 	case stepExec:
 		return &os.PathError{Op: "exec", Path: c.Path, Err: errno}
+	case stepProgram:
+		if c.Program != nil {
+			return c.Program.Error(sysprog.Failure{Index: int(m.index), Errno: errno})
+		}
 	}
 	return fmt.Errorf("step %d of child: %w", m.step, errno)
 }
