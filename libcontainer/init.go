@@ -49,8 +49,10 @@ type initProcess struct {
 	mountFiles  []*os.File        // detached idmapped mounts by mount index (idmap.go)
 	proc        *procfs           // opened on first use, see procfs
 	seccompProg []unix.SockFilter // the filter of linux.seccomp, loaded just before execve
-	// execPath is the container's executable, looked up while the parent still listened.
+	// execPath is the container's executable, looked up while the parent still listened, and
+	// env the environment it gets.
 	execPath string
+	env      []string
 }
 
 // Init is the container's first process: it builds the container around itself and execs the

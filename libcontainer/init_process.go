@@ -4,11 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
-	"unsafe"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -16,7 +13,7 @@ import (
 	"github.com/runo-project/runo/internal/capabilities"
 	"github.com/runo-project/runo/internal/rootfs"
 	"github.com/runo-project/runo/internal/seccomp"
-	"github.com/runo-project/runo/specconv"
+	"github.com/runo-project/runo/internal/sysprog"
 )
 
 // setupNetwork brings up the loopback interface of a new network namespace, as runc does.
@@ -119,14 +116,12 @@ func (p *initProcess) setupConsole() error {
 	return nil
 }
 
-// applyLimits sets rlimits and the OOM score. syscall.Setrlimit, unlike a raw call, also tells
-// the Go runtime not to restore its saved RLIMIT_NOFILE at execve.
+// applyLimits sets rlimits and the OOM score.
 func (p *initProcess) applyLimits() error {
-	for _, r := range p.spec.Process.Rlimits {
-		res, _ := specconv.RlimitResource(r.Type) // validated by specconv
-		if err := syscall.Setrlimit(res, &syscall.Rlimit{Cur: r.Soft, Max: r.Hard}); err != nil {
-			return fmt.Errorf("set rlimit %s soft %d hard %d: %w", r.Type, r.Soft, r.Hard, err)
-		}
+	var limits sysprog.Program
+	addRlimits(&limits, p.spec.Process.Rlimits)
+	if err := runProgram(&limits); err != nil {
+		return err
 	}
 	if adj := p.spec.Process.OOMScoreAdj; adj != nil {
 		proc, err := p.procfs()
@@ -153,35 +148,31 @@ func (p *initProcess) joinKeyring() error {
 	return nil
 }
 
-// prepareExec sets the process environment and working directory and looks up the executable
-// while the parent still listens, so that `create` (not `start`) fails for a missing binary,
-// with the wording of Go's exec.LookPath that runc has and podman matches.
+// prepareExec enters the working directory, makes the process's environment and looks up the
+// executable while the parent still listens, so that `create` (not `start`) fails for a
+// missing binary, with the wording of Go's exec.LookPath that runc has and podman matches.
 func (p *initProcess) prepareExec() error {
 	proc := p.spec.Process
-	for _, kv := range proc.Env {
-		k, v, _ := strings.Cut(kv, "=")
-		if err := os.Setenv(k, v); err != nil {
-			return fmt.Errorf("set env %s: %w", k, err)
-		}
-	}
-	if err := os.Chdir(proc.Cwd); err != nil {
-		return fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", proc.Cwd, errors.Unwrap(err))
-	}
-	// CVE-2024-21626: a cwd that resolves through a stray fd lands outside the container's root,
-	// which the kernel reports by prefixing the path with "(unreachable)".
-	buf := make([]byte, unix.PathMax)
-	n, err := unix.Getcwd(buf)
-	if err != nil {
-		return fmt.Errorf("check cwd %q: %w", proc.Cwd, err)
-	}
-	if n == 0 || buf[0] != '/' {
-		return fmt.Errorf("cwd %q set in config.json is outside the container's root filesystem", proc.Cwd)
-	}
-	name, err := exec.LookPath(proc.Args[0])
+	env, err := processEnv(proc.Env)
 	if err != nil {
 		return err
 	}
-	p.execPath = name
+	p.env = env
+	var cwd sysprog.Program
+	if err := addCwd(&cwd, proc.Cwd); err != nil {
+		return err
+	}
+	if err := runProgram(&cwd); err != nil {
+		return err
+	}
+	root, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /: %w", err)
+	}
+	defer unix.Close(root)
+	if p.execPath, err = lookPath(root, proc.Cwd, proc.Args[0], env); err != nil {
+		return err
+	}
 	return p.prepareSeccomp()
 }
 
@@ -216,23 +207,10 @@ func (p *initProcess) prepareSeccomp() error {
 	return p.sync.sendFD(fd)
 }
 
-// loadSeccomp installs the filter on the calling thread, the one that will execve.
-func (p *initProcess) loadSeccomp() error {
-	if p.seccompProg == nil {
-		return nil
-	}
-	if _, err := seccomp.Load(p.seccompProg, p.cfg.Seccomp.Flags); err != nil {
-		return err
-	}
-	return nil
-}
-
-// exec becomes the container's process: user, capabilities, no_new_privs, then execve.
+// exec becomes the container's process: attributes, user, capabilities, no_new_privs, then
+// execve, as one system call program (process_program.go).
 func (p *initProcess) exec() error {
 	proc := p.spec.Process
-	if err := p.applyProcessAttrs(); err != nil {
-		return err
-	}
 	// What reads or writes runo's procfs comes before any seccomp filter, which may not allow
 	// openat2 (a profile older than the call answers ENOSYS for it). The LSM labels take
 	// effect at execve, wherever they are set.
@@ -242,90 +220,38 @@ func (p *initProcess) exec() error {
 	if err := p.closeFDs(3 + p.cfg.PreserveFDs); err != nil {
 		return err
 	}
-	var caps capabilities.Sets
 	lastCap := 0
 	if proc.Capabilities != nil {
 		var err error
 		if lastCap, err = capabilities.LastCap(); err != nil {
 			return err
 		}
-		caps, _ = capabilities.Parse(proc.Capabilities, lastCap)
-		caps = capabilities.Available(caps, lastCap)
 	}
-	if !proc.NoNewPrivileges {
-		// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while init still
-		// has it. The profile then also sees the few calls that drop privileges below.
-		if err := p.loadSeccomp(); err != nil {
-			return err
-		}
-	}
-	if proc.Capabilities != nil {
-		if err := capabilities.DropBounding(caps, lastCap); err != nil {
-			return err
-		}
-	}
-	if err := setUser(proc.User, proc.Capabilities != nil); err != nil {
+	var prog sysprog.Program
+	if err := addProcessAttrs(&prog, p.spec.Linux.Personality, proc); err != nil {
 		return err
 	}
-	if proc.Capabilities != nil {
-		if err := capabilities.Apply(caps); err != nil {
-			return err
-		}
+	var flags []specs.LinuxSeccompFlag
+	if p.cfg.Seccomp != nil {
+		flags = p.cfg.Seccomp.Flags
 	}
-	if proc.NoNewPrivileges {
-		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("set no_new_privs: %w", err)
-		}
-		// As late as possible: the filter is for the container's program, not for runo.
-		if err := p.loadSeccomp(); err != nil {
-			return err
-		}
+	if err := addCredentials(&prog, proc, p.seccompProg, flags, lastCap); err != nil {
+		return err
 	}
-	if err := syscall.Exec(p.execPath, proc.Args, os.Environ()); err != nil {
-		return fmt.Errorf("exec %s: %w", p.execPath, err)
+	if err := addExec(&prog, p.execPath, proc.Args, p.env); err != nil {
+		return err
 	}
-	return nil
+	return runProgram(&prog)
 }
 
-// setUser switches the calling thread to the process's user. With keepCaps the permitted set
-// survives the switch away from uid 0, so that capabilities.Apply can set it afterwards.
+// runProgram prepares and runs a program on the calling thread.
 //
-// Preconditions: the calling goroutine is locked to its OS thread.
-func setUser(u specs.User, keepCaps bool) error {
-	if keepCaps {
-		if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("set keepcaps: %w", err)
-		}
+// Preconditions: the calling goroutine is locked to the thread that will execve.
+func runProgram(p *sysprog.Program) error {
+	if err := p.Prepare(); err != nil {
+		return err
 	}
-	// Raw system calls: they change the calling thread only. Go's own setgroups, setresgid
-	// and setresuid change every thread of the process, one signal round-trip each, for
-	// threads that never exec; the execve comes from this thread, and the new program's
-	// credentials are this thread's.
-	var groups *uint32
-	if len(u.AdditionalGids) > 0 {
-		groups = &u.AdditionalGids[0]
-	}
-	// setgroups is refused in a user namespace whose setgroups file says deny; then there are
-	// no groups to set anyway.
-	_, _, errno := unix.RawSyscall(sysSetgroups, uintptr(len(u.AdditionalGids)), uintptr(unsafe.Pointer(groups)), 0)
-	if errno != 0 && !(errno == unix.EPERM && len(u.AdditionalGids) == 0) {
-		return fmt.Errorf("setgroups %v: %w", u.AdditionalGids, errno)
-	}
-	if _, _, errno := unix.RawSyscall(sysSetresgid, uintptr(u.GID), uintptr(u.GID), uintptr(u.GID)); errno != 0 {
-		return fmt.Errorf("setgid %d: %w", u.GID, errno)
-	}
-	if _, _, errno := unix.RawSyscall(sysSetresuid, uintptr(u.UID), uintptr(u.UID), uintptr(u.UID)); errno != 0 {
-		return fmt.Errorf("setuid %d: %w", u.UID, errno)
-	}
-	if u.Umask != nil {
-		unix.Umask(int(*u.Umask))
-	}
-	if keepCaps {
-		if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
-			return fmt.Errorf("clear keepcaps: %w", err)
-		}
-	}
-	return nil
+	return p.Run()
 }
 
 // closeFDs marks every fd from first up close-on-exec, so that nothing of runo's (the state

@@ -1,17 +1,20 @@
-// Package capabilities sets the capability sets of the calling thread from a runtime-spec
-// process. Capabilities are per thread: every function here acts on the calling thread only,
-// which must be the one that later calls execve.
+// Package capabilities sets the capability sets of a container's process from a runtime-spec
+// process: it adds the system calls to the program (package sysprog) that runs just before the
+// process's execve. Capabilities are per thread: that program runs on the thread that execs.
 package capabilities
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
+	"syscall"
+	"unsafe"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/runo-project/runo/internal/sysfile"
+	"github.com/runo-project/runo/internal/sysprog"
 )
 
 // names lists the capabilities by number, as the kernel's capability.h does.
@@ -101,38 +104,43 @@ func LastCap() (int, error) {
 	return n, nil
 }
 
-// DropBounding removes from the bounding set every capability not in s.Bounding. It needs
-// CAP_SETPCAP, so it runs before the process changes its user.
-//
-// Preconditions: the calling goroutine is locked to its OS thread.
-func DropBounding(s Sets, lastCap int) error {
+// AddDropBounding adds to p the steps that remove from the bounding set every capability not
+// in s.Bounding. They need CAP_SETPCAP, so they come before the process changes its user.
+func AddDropBounding(p *sysprog.Program, s Sets, lastCap int) {
 	for n := 0; n <= lastCap; n++ {
 		if s.Bounding&(1<<uint(n)) != 0 {
 			continue
 		}
-		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(n), 0, 0, 0); err != nil {
-			return fmt.Errorf("drop %s from the bounding set: %w", names[n], err)
-		}
+		name := names[n]
+		p.Add(sysprog.Step{
+			Trap: unix.SYS_PRCTL,
+			Args: [6]uintptr{unix.PR_CAPBSET_DROP, uintptr(n)},
+			Err: func(errno syscall.Errno) error {
+				return fmt.Errorf("drop %s from the bounding set: %w", name, errno)
+			},
+		})
 	}
-	return nil
 }
 
-// Apply sets the effective, permitted and inheritable sets, then the ambient set (which the
-// kernel only accepts for capabilities that are permitted and inheritable).
-//
-// Preconditions: the calling goroutine is locked to its OS thread.
-func Apply(s Sets) error {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	data := [2]unix.CapUserData{
+// AddApply adds to p the steps that set the effective, permitted and inheritable sets, then
+// the ambient set (which the kernel only accepts for capabilities that are permitted and
+// inheritable).
+func AddApply(p *sysprog.Program, s Sets) {
+	hdr := &unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	data := &[2]unix.CapUserData{
 		{Effective: uint32(s.Effective), Permitted: uint32(s.Permitted), Inheritable: uint32(s.Inheritable)},
 		{Effective: uint32(s.Effective >> 32), Permitted: uint32(s.Permitted >> 32), Inheritable: uint32(s.Inheritable >> 32)},
 	}
-	if err := unix.Capset(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("set capabilities: %w", err)
-	}
-	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
-		return fmt.Errorf("clear ambient capabilities: %w", err)
-	}
+	p.Add(sysprog.Step{
+		Trap: unix.SYS_CAPSET,
+		Args: [6]uintptr{p.Ptr(hdr, unsafe.Pointer(hdr)), p.Ptr(data, unsafe.Pointer(data))},
+		Err:  func(errno syscall.Errno) error { return fmt.Errorf("set capabilities: %w", errno) },
+	})
+	p.Add(sysprog.Step{
+		Trap: unix.SYS_PRCTL,
+		Args: [6]uintptr{unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL},
+		Err:  func(errno syscall.Errno) error { return fmt.Errorf("clear ambient capabilities: %w", errno) },
+	})
 	// The kernel refuses to raise an ambient capability that is not both permitted and
 	// inheritable. runc's default spec asks for ambient capabilities without inheritable
 	// ones, and runc runs it by leaving those out; so do we.
@@ -141,9 +149,11 @@ func Apply(s Sets) error {
 		if ambient&(1<<uint(n)) == 0 {
 			continue
 		}
-		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(n), 0, 0); err != nil {
-			return fmt.Errorf("raise ambient %s: %w", names[n], err)
-		}
+		name := names[n]
+		p.Add(sysprog.Step{
+			Trap: unix.SYS_PRCTL,
+			Args: [6]uintptr{unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(n)},
+			Err:  func(errno syscall.Errno) error { return fmt.Errorf("raise ambient %s: %w", name, errno) },
+		})
 	}
-	return nil
 }

@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"syscall"
 	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/internal/sysprog"
 )
 
 // flagTsync has no constant in runtime-spec.
@@ -23,8 +26,45 @@ const flagTsync specs.LinuxSeccompFlag = "SECCOMP_FILTER_FLAG_TSYNC"
 // SECCOMP_FILTER_FLAG_TSYNC is accepted and ignored, as runc does). The thread
 // has no_new_privs set, or CAP_SYS_ADMIN in its user namespace.
 func Load(prog []unix.SockFilter, flags []specs.LinuxSeccompFlag) (notifyFD int, err error) {
+	fprog, f, err := prepare(prog, flags)
+	if err != nil {
+		return -1, err
+	}
+	r, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, f, uintptr(unsafe.Pointer(fprog)))
+	runtime.KeepAlive(prog)
+	if errno != 0 {
+		return -1, loadError(f, errno)
+	}
+	if f&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER == 0 {
+		return -1, nil
+	}
+	return int(r), nil
+}
+
+// AddLoad adds to p the step that installs prog, as Load does, for a program that runs
+// before the container's process is executed (see package sysprog). A filter with a notify
+// action needs its listener passed on, which a program cannot do: use Load for it.
+func AddLoad(p *sysprog.Program, prog []unix.SockFilter, flags []specs.LinuxSeccompFlag) error {
+	fprog, f, err := prepare(prog, flags)
+	if err != nil {
+		return err
+	}
+	if f&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
+		return fmt.Errorf("load seccomp filter: a filter with notify actions is loaded by Load")
+	}
+	p.Add(sysprog.Step{
+		Trap: unix.SYS_SECCOMP,
+		Args: [6]uintptr{unix.SECCOMP_SET_MODE_FILTER, f, p.Ptr(fprog, unsafe.Pointer(fprog))},
+		Err:  func(errno syscall.Errno) error { return loadError(f, errno) },
+	})
+	p.Ptr(prog, unsafe.Pointer(&prog[0])) // fprog points into it
+	return nil
+}
+
+// prepare checks prog and turns flags into seccomp(2)'s.
+func prepare(prog []unix.SockFilter, flags []specs.LinuxSeccompFlag) (*unix.SockFprog, uintptr, error) {
 	if err := verify(prog); err != nil {
-		return -1, fmt.Errorf("load seccomp filter: %w", err)
+		return nil, 0, fmt.Errorf("load seccomp filter: %w", err)
 	}
 	var f uintptr
 	for _, fl := range flags {
@@ -37,23 +77,17 @@ func Load(prog []unix.SockFilter, flags []specs.LinuxSeccompFlag) (notifyFD int,
 		case specs.LinuxSeccompFlagWaitKillableRecv:
 			f |= unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 		default:
-			return -1, fmt.Errorf("load seccomp filter: %w: unknown flag %q", ErrInvalidProfile, fl)
+			return nil, 0, fmt.Errorf("load seccomp filter: %w: unknown flag %q", ErrInvalidProfile, fl)
 		}
 	}
-	notify := usesNotify(prog)
-	if notify {
+	if usesNotify(prog) {
 		f |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
 	}
-	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
-	r, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, f, uintptr(unsafe.Pointer(&fprog)))
-	runtime.KeepAlive(prog)
-	if errno != 0 {
-		return -1, fmt.Errorf("load seccomp filter (flags %#x): %w", f, os.NewSyscallError("seccomp", errno))
-	}
-	if !notify {
-		return -1, nil
-	}
-	return int(r), nil
+	return &unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}, f, nil
+}
+
+func loadError(flags uintptr, errno syscall.Errno) error {
+	return fmt.Errorf("load seccomp filter (flags %#x): %w", flags, os.NewSyscallError("seccomp", errno))
 }
 
 // usesNotify reports whether any return of prog is SECCOMP_RET_USER_NOTIF.
