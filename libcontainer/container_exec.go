@@ -86,6 +86,17 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 	if entrance != nil {
 		defer entrance.Close()
 	}
+	if hostPtracer(proc, d.Namespaces) {
+		if err := c.markPtracer(); err != nil {
+			return nil, err
+		}
+	}
+	if (cg == nil || entrance != nil) && execDirectly(proc, d) {
+		p, err := c.execDirect(o, d, entrance)
+		if !errors.Is(err, errNotDirect) {
+			return p, err
+		}
+	}
 	p, sync, err := c.startExecInit(o, d.Namespaces, entrance)
 	if err != nil {
 		return nil, err

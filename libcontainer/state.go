@@ -244,13 +244,16 @@ func (s *savedState) alive() bool {
 
 // lockDir takes an exclusive flock on the container's directory, serialising runo commands on
 // one container. The lock goes with the returned file.
-func lockDir(dir string) (*os.File, error) {
+func lockDir(dir string) (*os.File, error) { return flockDir(dir, unix.LOCK_EX) }
+
+// flockDir takes a flock (LOCK_EX or LOCK_SH) on the container's directory.
+func flockDir(dir string, how int) (*os.File, error) {
 	f, err := sysfile.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return nil, err
 	}
 	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		err = unix.Flock(int(f.Fd()), how)
 		if !errors.Is(err, unix.EINTR) {
 			break
 		}

@@ -1,0 +1,222 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/cgroups"
+	"github.com/runo-project/runo/internal/capabilities"
+	"github.com/runo-project/runo/internal/sysfile"
+	"github.com/runo-project/runo/internal/sysprog"
+	"github.com/runo-project/runo/nsenter"
+)
+
+// An exec'd process can start without `runo init`: nsenter's raw child joins the container
+// and runs the program init would run (process_program.go), whose execve is the process's.
+// That saves a Go program's start per exec, and it is safe only where no process of the
+// container can reach the raw child while it runs runo's code. Until its execve that child
+// is a copy of runo whose /proc/<pid>/exe is runo's binary on the host (CVE-2019-5736: init
+// executes from a read-only copy instead). It is made non-dumpable, which leaves it open only
+// to CAP_SYS_PTRACE in the host's user namespace: hostPtracer says which processes may have
+// that, and a container that may hold one gets init.
+
+// ptracerFile, in the container's directory, records that a process that may hold
+// CAP_SYS_PTRACE in the host's user namespace was exec'd into the container.
+const ptracerFile = "ptracer"
+
+// errNotDirect says that the process must start through init after all.
+var errNotDirect = errors.New("exec through init")
+
+// hostPtracer says whether proc, in a container with namespaces ns, may ever hold
+// CAP_SYS_PTRACE in the host's user namespace: no new user namespace, and the capability in its
+// bounding set (no capabilities set at all keeps runo's, all of them). The bounding set only
+// shrinks, and every child inherits it.
+func hostPtracer(proc *specs.Process, ns []specs.LinuxNamespace) bool {
+	for _, n := range ns {
+		if n.Type == specs.UserNamespace && n.Path == "" {
+			return false
+		}
+	}
+	if proc == nil || proc.Capabilities == nil {
+		return true
+	}
+	for _, name := range proc.Capabilities.Bounding {
+		if strings.EqualFold(name, "CAP_SYS_PTRACE") {
+			return true
+		}
+	}
+	return false
+}
+
+// markPtracer records that a process about to be exec'd may be a host ptracer. It waits for
+// every exec that started without init (each holds the directory's lock shared) to be done,
+// and any later one sees the mark.
+func (c *Container) markPtracer() error {
+	lock, err := lockDir(c.dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	f, err := sysfile.Open(filepath.Join(c.dir, ptracerFile), unix.O_WRONLY|unix.O_CREAT, 0o600)
+	if err != nil {
+		return fmt.Errorf("mark container %s: %w", c.id, err)
+	}
+	return f.Close()
+}
+
+// execDirectly says whether a process can start without `runo init`. What needs runo's procfs
+// (the OOM score, LSM labels), a pty made in the container, or a seccomp listener passed on is
+// left to init, as are kernels without close_range (5.11) and containers that may hold a host
+// ptracer (hostPtracer; markPtracer records exec'd ones, execDirect checks that record).
+func execDirectly(proc *specs.Process, d *execDetails) bool {
+	return !proc.Terminal && proc.OOMScoreAdj == nil && proc.ApparmorProfile == "" &&
+		proc.SelinuxLabel == "" && (d.SeccompFilter == nil || !d.SeccompFilter.Notify) &&
+		!hostPtracer(d.Process, d.Namespaces) && haveCloseRange()
+}
+
+// haveCloseRange reports whether the kernel has close_range(2): closing an fd that cannot be
+// open succeeds where it exists.
+func haveCloseRange() bool {
+	return unix.CloseRange(math.MaxUint32, math.MaxUint32, 0) == nil
+}
+
+// execDirect starts the process with no `runo init` in between, or returns errNotDirect.
+// The executable is looked up from here, inside the container's root.
+func (c *Container) execDirect(o ExecOptions, d *execDetails, cg *cgroups.Entrance) (*os.Process, error) {
+	proc := o.Process
+	// Shared: other execs run alongside, markPtracer waits until this one's process runs.
+	lock, err := flockDir(c.dir, unix.LOCK_SH)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
+	if err := unix.Faccessat(int(lock.Fd()), ptracerFile, unix.F_OK, 0); err == nil {
+		return nil, errNotDirect
+	}
+	// The namespaces are opened, then the container checked alive: the files are then those
+	// of its init, not of a process that took the pid over meanwhile. Its root likewise.
+	pid := strconv.Itoa(c.state.Pid)
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	joins := make([]specs.LinuxNamespace, 0, len(d.Namespaces))
+	for _, ns := range d.Namespaces {
+		name, err := nsenter.ProcName(ns.Type)
+		if err != nil {
+			return nil, err
+		}
+		f, err := sysfile.Open("/proc/"+pid+"/ns/"+name, unix.O_RDONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+		joins = append(joins, specs.LinuxNamespace{Type: ns.Type, Path: "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))})
+	}
+	root, err := sysfile.Open("/proc/"+pid+"/root", unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, root)
+	if !c.state.alive() {
+		return nil, statusError("cannot exec in a stopped container")
+	}
+	prog, err := execProgram(o, d, int(root.Fd()))
+	if err != nil {
+		return nil, fmt.Errorf("unable to start container process: %w", err)
+	}
+	cfg := nsenter.Config{
+		Path:       proc.Args[0],
+		Program:    prog,
+		Stdin:      o.Stdin,
+		Stdout:     o.Stdout,
+		Stderr:     o.Stderr,
+		ExtraFiles: newInitFiles(o.PreserveFDs).extra,
+		Namespaces: joins,
+	}
+	if cg != nil {
+		cfg.CgroupTasks, cfg.Cgroup = cg.Tasks, cg.Dir
+	}
+	// Non-dumpable before the fork: the child (and, sharing its memory, runo) cannot be
+	// reached through /proc by the container's processes without CAP_SYS_PTRACE in the
+	// host's user namespace (CVE-2016-9962). The process's execve makes it dumpable again.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return nil, fmt.Errorf("set runo non-dumpable: %w", err)
+	}
+	if o.BeforeRun != nil {
+		o.BeforeRun()
+	}
+	p, err := nsenter.Start(&cfg)
+	if errors.Is(err, nsenter.ErrNoCloneIntoCgroup) {
+		// A kernel before 5.7: the process must be moved into the cgroup after its start,
+		// which only init can wait for.
+		return nil, errNotDirect
+	}
+	if err != nil {
+		return nil, fmt.Errorf("unable to start container process: %w", err)
+	}
+	c.log.Debug("exec: started " + proc.Args[0] + " without runo init")
+	return p, nil
+}
+
+// execProgram builds the system call program of an exec'd process, looking its executable up
+// in root, the container's root directory.
+func execProgram(o ExecOptions, d *execDetails, root int) (*sysprog.Program, error) {
+	proc := o.Process
+	env, err := processEnv(proc.Env)
+	if err != nil {
+		return nil, err
+	}
+	path, err := lookPath(root, proc.Cwd, proc.Args[0], env)
+	if err != nil {
+		return nil, err
+	}
+	lastCap := 0
+	if proc.Capabilities != nil {
+		if lastCap, err = capabilities.LastCap(); err != nil {
+			return nil, err
+		}
+	}
+	var filter []unix.SockFilter
+	var flags []specs.LinuxSeccompFlag
+	if f := d.SeccompFilter; f != nil {
+		if filter, err = f.filter(); err != nil {
+			return nil, err
+		}
+		flags = f.Flags
+	}
+	p := &sysprog.Program{}
+	if aff := proc.ExecCPUAffinity; aff != nil && aff.Initial != "" {
+		if err := addAffinity(p, aff.Initial, "process.execCPUAffinity.initial"); err != nil {
+			return nil, err
+		}
+	}
+	addRlimits(p, proc.Rlimits)
+	if err := addCwd(p, proc.Cwd); err != nil {
+		return nil, err
+	}
+	addCloseFrom(p, 3+o.PreserveFDs)
+	if err := addProcessAttrs(p, nil, proc); err != nil {
+		return nil, err
+	}
+	if err := addCredentials(p, proc, filter, flags, lastCap); err != nil {
+		return nil, err
+	}
+	if err := addExec(p, path, proc.Args, env); err != nil {
+		return nil, err
+	}
+	if err := p.Prepare(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
