@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,5 +99,35 @@ func TestCVE2024_21626Exec(t *testing.T) {
 		if r.code == 0 && (!strings.HasPrefix(r.stdout, "/") || strings.Contains(r.stdout, "unreachable")) {
 			t.Errorf("--cwd /proc/self/fd/%d: the process ran in %q, outside its rootfs", fd, r.stdout)
 		}
+	}
+}
+
+// TestExecOOMScoreAdj checks process.oomScoreAdj of an exec'd process started without runo
+// init: its child sets it through runo's /proc before joining the container.
+func TestExecOOMScoreAdj(t *testing.T) {
+	e := newEnv(t)
+	b := e.newBundle()
+	b.runningContainer()
+	adj := 321
+	proc := specs.Process{
+		Args:        []string{"cat", "/proc/self/oom_score_adj"},
+		Env:         []string{"PATH=/bin"},
+		Cwd:         "/",
+		OOMScoreAdj: &adj,
+		// Without a capabilities object the process would keep all of runo's: a host ptracer.
+		Capabilities: &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"}},
+	}
+	data, _ := json.Marshal(proc)
+	path := filepath.Join(e.dir, "process.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(e.dir, "exec.log")
+	r := e.mustRuno("--debug", "--log", log, "exec", "--process", path, b.id)
+	if got := strings.TrimSpace(r.stdout); got != "321" {
+		t.Errorf("exec'd process's oom_score_adj = %q, want 321", got)
+	}
+	if data, _ := os.ReadFile(log); !strings.Contains(string(data), "without runo init") {
+		t.Errorf("exec with oomScoreAdj went through runo init; log %q", data)
 	}
 }

@@ -72,12 +72,12 @@ func (c *Container) markPtracer() error {
 	return f.Close()
 }
 
-// execDirectly says whether a process can start without `runo init`. What needs runo's procfs
-// (the OOM score, LSM labels), a pty made in the container, or a seccomp listener passed on is
-// left to init, as are kernels without close_range (5.11) and containers that may hold a host
+// execDirectly says whether a process can start without `runo init`. What needs runo's
+// private procfs in the container (LSM labels), a pty made in the container, or a seccomp
+// listener passed on is left to init, as are kernels without close_range (5.11) and containers that may hold a host
 // ptracer (hostPtracer; markPtracer records exec'd ones, execDirect checks that record).
 func execDirectly(proc *specs.Process, d *execDetails) bool {
-	return !proc.Terminal && proc.OOMScoreAdj == nil && proc.ApparmorProfile == "" &&
+	return !proc.Terminal && proc.ApparmorProfile == "" &&
 		proc.SelinuxLabel == "" && (d.SeccompFilter == nil || !d.SeccompFilter.Notify) &&
 		!hostPtracer(d.Process, d.Namespaces) && haveCloseRange()
 }
@@ -146,6 +146,16 @@ func (c *Container) execDirect(o ExecOptions, d *execDetails, cg *cgroups.Entran
 	}
 	if cg != nil {
 		cfg.CgroupTasks, cfg.Cgroup = cg.Tasks, cg.Dir
+	}
+	if adj := proc.OOMScoreAdj; adj != nil {
+		// Written by the child, to itself, before it leaves runo's namespaces.
+		cfg.Early = &sysprog.Program{}
+		if err := addOOMScoreAdj(cfg.Early, *adj); err != nil {
+			return nil, err
+		}
+		if err := cfg.Early.Prepare(); err != nil {
+			return nil, err
+		}
 	}
 	// Non-dumpable before the fork: the child (and, sharing its memory, runo) cannot be
 	// reached through /proc by the container's processes without CAP_SYS_PTRACE in the

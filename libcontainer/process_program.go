@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -53,6 +54,38 @@ func addRlimits(p *sysprog.Program, rlimits []specs.POSIXRlimit) {
 		})
 	}
 }
+
+// addOOMScoreAdj adds the steps that set the process's OOM score adjustment through
+// /proc/self, for a program that runs in runo's own mount and pid namespaces (nsenter's
+// Config.Early), where /proc is runo's own.
+func addOOMScoreAdj(p *sysprog.Program, adj int) error {
+	const file = "/proc/self/oom_score_adj"
+	path, err := p.String(file)
+	if err != nil {
+		return err
+	}
+	value := []byte(strconv.Itoa(adj))
+	fail := func(op string) func(syscall.Errno) error {
+		return func(errno syscall.Errno) error {
+			return fmt.Errorf("set oom_score_adj %d: %s %s: %w", adj, op, file, errno)
+		}
+	}
+	open := p.Add(sysprog.Step{
+		Trap: unix.SYS_OPENAT,
+		Args: [6]uintptr{atFDCWD, path, unix.O_WRONLY | unix.O_CLOEXEC},
+		Err:  fail("open"),
+	})
+	p.Add(sysprog.Step{
+		Trap: unix.SYS_WRITE, From: open + 1, FromArg: 0,
+		Args: [6]uintptr{0, p.Ptr(value, unsafe.Pointer(&value[0])), uintptr(len(value))},
+		Err:  fail("write"),
+	})
+	p.Add(sysprog.Step{Trap: unix.SYS_CLOSE, From: open + 1, FromArg: 0, Err: fail("close")})
+	return nil
+}
+
+// atFDCWD is AT_FDCWD (-100) as a system call argument.
+const atFDCWD = ^uintptr(99)
 
 // addCwd adds the steps that enter the working directory and check it is inside the
 // container's root: CVE-2024-21626, a cwd that resolves through a stray fd lands outside it,

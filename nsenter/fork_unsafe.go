@@ -59,6 +59,7 @@ type childArgs struct {
 	nextFD       int              // above every fd the child is given or holds
 	binFD        int              // the binary, O_PATH; -1 with prog
 	prog         *sysprog.Program // run instead of executing the binary
+	early        *sysprog.Program // run before the joins
 	argv, envv   []*byte          // nil-terminated
 	empty        *byte            // "" for execveat(AT_EMPTY_PATH)
 	errW         int              // write end of the message pipe
@@ -126,6 +127,15 @@ func forkChild(a *childArgs) (pid uintptr, err1 syscall.Errno) {
 		_, _, err1 = syscall.RawSyscall(syscall.SYS_WRITE, uintptr(a.tasksFDs[i]), uintptr(unsafe.Pointer(&a.self[0])), uintptr(len(a.self)))
 		if err1 != 0 {
 			step, index = stepCgroup, int32(i)
+			goto childerror
+		}
+	}
+
+	// The caller's steps for this process that need the caller's namespaces (its /proc).
+	if a.early != nil {
+		i, err1 = a.early.RunInChild()
+		if i != a.early.Len() {
+			step, index = stepEarly, int32(i)
 			goto childerror
 		}
 	}

@@ -29,8 +29,11 @@ type Config struct {
 	// of which should be an execve in the namespaces entered. Path, Binary, Args and Env are
 	// then unused but for naming Path in errors.
 	Program *sysprog.Program
-	Args    []string // Args[0] included; empty means {Path}, as in os/exec
-	Env     []string // nil means os.Environ(), as in os/exec
+	// Early, when set, is a prepared program the child runs right after entering the cgroups,
+	// still in the caller's namespaces: what needs the caller's /proc, say.
+	Early *sysprog.Program
+	Args  []string // Args[0] included; empty means {Path}, as in os/exec
+	Env   []string // nil means os.Environ(), as in os/exec
 	// Stdin, Stdout and Stderr become fds 0, 1 and 2; nil means /dev/null, as in os/exec.
 	Stdin      *os.File
 	Stdout     *os.File
@@ -162,6 +165,7 @@ func prepare(c *Config, p plan) (*start, error) {
 		a.setUID = !p.newUser || mapsRoot(c.UIDMappings)
 	}
 
+	a.early = c.Early
 	if c.Program != nil {
 		a.prog, a.binFD = c.Program, -1
 	} else if err := s.binary(c); err != nil {

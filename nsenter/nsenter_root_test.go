@@ -968,6 +968,18 @@ func TestProgram(t *testing.T) {
 			if got := children(t); len(got) != len(before) {
 				t.Errorf("children after a failed program: %v, before %v", got, before)
 			}
+
+			// An early program runs before the joins; its failure stops the child there.
+			c.Program = programExec(t, dir, "true")
+			c.Early = &sysprog.Program{}
+			c.Early.Add(sysprog.Step{Trap: unix.SYS_CLOSE, Args: [6]uintptr{^uintptr(0)},
+				Err: func(errno syscall.Errno) error { return fmt.Errorf("early close: %w", errno) }})
+			if err := c.Early.Prepare(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := nsenter.Start(&c); err == nil || !strings.Contains(err.Error(), "early close") || !errors.Is(err, unix.EBADF) {
+				t.Fatalf("Start() with a failing early program = %v, want its step's EBADF", err)
+			}
 		})
 	}
 }

@@ -21,6 +21,7 @@ import (
 //	--------------                 -----------------                -----------------------
 //	open binary, ns files,
 //	pipes; clone ----------------> write "0" to cgroup v1 tasks files
+//	                               run Config.Early
 //	                               setns non-user namespaces
 //	                               setns user namespace, then the
 //	                               joins it refused with EPERM
@@ -59,6 +60,7 @@ const (
 	stepExec
 	stepCgroup  // index: the tasks file
 	stepProgram // index: the step of Config.Program
+	stepEarly   // index: the step of Config.Early
 )
 
 // msgSize is the size of one message: four int32 (kind, step, index, value), written at once
@@ -178,6 +180,10 @@ func (s *start) childError(m message, c *Config) error {
 	case stepProgram:
 		if c.Program != nil {
 			return c.Program.Error(sysprog.Failure{Index: int(m.index), Errno: errno})
+		}
+	case stepEarly:
+		if c.Early != nil {
+			return c.Early.Error(sysprog.Failure{Index: int(m.index), Errno: errno})
 		}
 	}
 	return fmt.Errorf("step %d of child: %w", m.step, errno)

@@ -72,6 +72,8 @@ func (p *Program) Strings(list []string) (uintptr, error) {
 }
 
 // Len is the number of steps.
+//
+//go:nosplit
 func (p *Program) Len() int { return len(p.steps) }
 
 // Prepare checks the references between steps and sets aside the memory for their results. A
