@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"errors"
 	"net"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -124,4 +126,61 @@ func readUntil(t *testing.T, f *os.File, want string) string {
 		}
 	}
 	return string(out)
+}
+
+// TestExecConsoleSocket checks exec --tty --console-socket --detach, as containerd's shim
+// calls it: the pty master arrives with the name runc sends, the process has the pty as its
+// controlling terminal with process.consoleSize applied, and its output comes out of the master.
+func TestExecConsoleSocket(t *testing.T) {
+	e := newEnv(t)
+	b := e.newBundle()
+	b.runningContainer()
+
+	sockPath := filepath.Join(e.hostDir("console"), "sock")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sockPath, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	type received struct {
+		master *os.File
+		name   string
+		err    error
+	}
+	got := make(chan received, 1)
+	go func() {
+		master, name, err := receiveFd(ln)
+		got <- received{master, name, err}
+	}()
+	proc := b.spec.Process
+	proc.Terminal = true
+	proc.ConsoleSize = &specs.Box{Height: 33, Width: 101}
+	proc.Args = []string{"sh", "-c", "stty size; tty; echo done"}
+	data, err := json.Marshal(proc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(e.dir, "tty-process.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRuno("exec", "--detach", "--console-socket", sockPath, "--process", path, b.id)
+	var rc received
+	select {
+	case rc = <-got:
+	case <-time.After(waitTimeout):
+		t.Fatalf("no pty master on the console socket %v after exec", waitTimeout)
+	}
+	if rc.err != nil {
+		t.Fatalf("console socket: %v", rc.err)
+	}
+	defer rc.master.Close()
+	if rc.name != "/dev/ptmx" {
+		t.Errorf("console socket payload = %q, want /dev/ptmx as runc sends", rc.name)
+	}
+	out := strings.ReplaceAll(readUntil(t, rc.master, "done"), "\r", "")
+	lines := strings.Split(out, "\n")
+	if len(lines) < 2 || lines[0] != "33 101" || !strings.HasPrefix(lines[1], "/dev/pts/") {
+		t.Errorf("exec'd process printed %q, want the console size 33 101 and its tty", out)
+	}
 }

@@ -73,11 +73,10 @@ func (c *Container) markPtracer() error {
 }
 
 // execDirectly says whether a process can start without `runo init`. What needs runo's
-// private procfs in the container (LSM labels), a pty made in the container, or a seccomp
-// listener passed on is left to init, as are kernels without close_range (5.11) and containers that may hold a host
+// private procfs in the container (LSM labels) or a seccomp listener passed on is left to init, as are kernels without close_range (5.11) and containers that may hold a host
 // ptracer (hostPtracer; markPtracer records exec'd ones, execDirect checks that record).
 func execDirectly(proc *specs.Process, d *execDetails) bool {
-	return !proc.Terminal && proc.ApparmorProfile == "" &&
+	return proc.ApparmorProfile == "" &&
 		proc.SelinuxLabel == "" && (d.SeccompFilter == nil || !d.SeccompFilter.Notify) &&
 		!hostPtracer(d.Process, d.Namespaces) && haveCloseRange()
 }
@@ -135,13 +134,17 @@ func (c *Container) execDirect(o ExecOptions, d *execDetails, cg *cgroups.Entran
 	if err != nil {
 		return nil, fmt.Errorf("unable to start container process: %w", err)
 	}
+	passed := newInitFiles(o.PreserveFDs)
+	if proc.Terminal {
+		passed.add(envConsoleFD, o.Console) // fd 3+PreserveFDs, as execProgram expects
+	}
 	cfg := nsenter.Config{
 		Path:       proc.Args[0],
 		Program:    prog,
 		Stdin:      o.Stdin,
 		Stdout:     o.Stdout,
 		Stderr:     o.Stderr,
-		ExtraFiles: newInitFiles(o.PreserveFDs).extra,
+		ExtraFiles: passed.extra,
 		Namespaces: joins,
 	}
 	if cg != nil {
@@ -208,6 +211,12 @@ func execProgram(o ExecOptions, d *execDetails, root int) (*sysprog.Program, err
 	p := &sysprog.Program{}
 	if aff := proc.ExecCPUAffinity; aff != nil && aff.Initial != "" {
 		if err := addAffinity(p, aff.Initial, "process.execCPUAffinity.initial"); err != nil {
+			return nil, err
+		}
+	}
+	if proc.Terminal {
+		// The console socket is the fd after the preserved ones (execDirect).
+		if _, err := addConsole(p, 3+o.PreserveFDs, proc.ConsoleSize); err != nil {
 			return nil, err
 		}
 	}

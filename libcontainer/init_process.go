@@ -3,7 +3,6 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -58,9 +57,8 @@ func (p *initProcess) applySysctl() error {
 	return nil
 }
 
-// setupConsole makes a pty, sends its master over the console socket as runc does (the payload
-// is the master's name, the fd travels as SCM_RIGHTS), and makes the slave the process's
-// controlling terminal and stdio.
+// setupConsole makes the pty of a process with a terminal (addConsole) and, for the
+// container's init, makes its slave the container's /dev/console.
 func (p *initProcess) setupConsole() error {
 	if !p.spec.Process.Terminal {
 		return nil
@@ -69,51 +67,18 @@ func (p *initProcess) setupConsole() error {
 		return errors.New("process.terminal is set but no console socket was passed")
 	}
 	defer p.console.Close()
-	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	var console sysprog.Program
+	number, err := addConsole(&console, int(p.console.Fd()), p.spec.Process.ConsoleSize)
 	if err != nil {
-		return fmt.Errorf("open /dev/ptmx: %w", err)
+		return err
 	}
-	defer master.Close()
-	mfd := int(master.Fd())
-	if err := unix.IoctlSetPointerInt(mfd, unix.TIOCSPTLCK, 0); err != nil {
-		return fmt.Errorf("unlock pty: %w", err)
+	if err := runProgram(&console); err != nil {
+		return err
 	}
-	n, err := unix.IoctlGetInt(mfd, unix.TIOCGPTN)
-	if err != nil {
-		return fmt.Errorf("get pty number: %w", err)
+	if p.cfg.Exec { // an exec'd process shares the container's /dev/console
+		return nil
 	}
-	slavePath := "/dev/pts/" + strconv.Itoa(n)
-	if sz := p.spec.Process.ConsoleSize; sz != nil {
-		ws := &unix.Winsize{Row: uint16(sz.Height), Col: uint16(sz.Width)}
-		if err := unix.IoctlSetWinsize(mfd, unix.TIOCSWINSZ, ws); err != nil {
-			return fmt.Errorf("set console size: %w", err)
-		}
-	}
-	if err := unix.Sendmsg(int(p.console.Fd()), []byte(master.Name()), unix.UnixRights(mfd), nil, 0); err != nil {
-		return fmt.Errorf("send pty master over console socket: %w", err)
-	}
-	slave, err := unix.Open(slavePath, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", slavePath, err)
-	}
-	defer unix.Close(slave)
-	if !p.cfg.Exec { // an exec'd process shares the container's /dev/console
-		if err := rootfs.MountConsole(slavePath); err != nil {
-			return err
-		}
-	}
-	for fd := 0; fd < 3; fd++ {
-		if err := unix.Dup3(slave, fd, 0); err != nil {
-			return fmt.Errorf("dup pty onto fd %d: %w", fd, err)
-		}
-	}
-	if _, err := unix.Setsid(); err != nil {
-		return fmt.Errorf("setsid: %w", err)
-	}
-	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
-		return fmt.Errorf("set controlling terminal: %w", err)
-	}
-	return nil
+	return rootfs.MountConsole("/dev/pts/" + strconv.FormatUint(uint64(*number), 10))
 }
 
 // applyLimits sets rlimits and the OOM score.

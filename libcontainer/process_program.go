@@ -84,6 +84,71 @@ func addOOMScoreAdj(p *sysprog.Program, adj int) error {
 	return nil
 }
 
+// ptmx is the pty multiplexer in the container, and the name runc sends with the master.
+const ptmx = "/dev/ptmx"
+
+// addConsole adds the steps that make a pty from the container's /dev/ptmx, send its master
+// over the console socket (fd socket) as runc does (the payload is the master's name, the fd
+// travels as SCM_RIGHTS), and make its slave the process's controlling terminal and stdio. The
+// slave is opened through the master (TIOCGPTPEER), not by a path the container could
+// redirect. It returns where the pty's number will be once the steps ran.
+func addConsole(p *sysprog.Program, socket int, size *specs.Box) (*uint32, error) {
+	path, err := p.String(ptmx)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(what string) func(syscall.Errno) error {
+		return func(errno syscall.Errno) error { return fmt.Errorf("%s: %w", what, errno) }
+	}
+	// The control message carries one fd, the master's, written there when it is opened.
+	rights := unix.UnixRights(0)
+	masterFD := (*int32)(unsafe.Pointer(&rights[unix.CmsgLen(0)]))
+	master := p.Add(sysprog.Step{
+		Trap:  unix.SYS_OPENAT,
+		Args:  [6]uintptr{atFDCWD, path, unix.O_RDWR | unix.O_NOCTTY | unix.O_CLOEXEC},
+		Store: masterFD,
+		Err:   fail("open " + ptmx),
+	})
+	onMaster := func(req uintptr, arg uintptr, what string) int {
+		return p.Add(sysprog.Step{Trap: unix.SYS_IOCTL, Args: [6]uintptr{0, req, arg}, From: master + 1, Err: fail(what)})
+	}
+	unlock := new(int32)
+	onMaster(unix.TIOCSPTLCK, p.Ptr(unlock, unsafe.Pointer(unlock)), "unlock pty")
+	number := new(uint32)
+	onMaster(unix.TIOCGPTN, p.Ptr(number, unsafe.Pointer(number)), "get pty number")
+	if size != nil {
+		ws := &unix.Winsize{Row: uint16(size.Height), Col: uint16(size.Width)}
+		onMaster(unix.TIOCSWINSZ, p.Ptr(ws, unsafe.Pointer(ws)), "set console size")
+	}
+	name := []byte(ptmx)
+	iov := &unix.Iovec{Base: &name[0]}
+	iov.SetLen(len(name))
+	msg := &unix.Msghdr{Iov: iov, Control: &rights[0]}
+	msg.SetIovlen(1)
+	msg.SetControllen(len(rights))
+	p.Ptr(name, unsafe.Pointer(&name[0]))
+	p.Ptr(iov, unsafe.Pointer(iov))
+	p.Ptr(rights, unsafe.Pointer(&rights[0]))
+	p.Add(sysprog.Step{
+		Trap: unix.SYS_SENDMSG,
+		Args: [6]uintptr{uintptr(socket), p.Ptr(msg, unsafe.Pointer(msg)), 0},
+		Err:  fail("send pty master over console socket"),
+	})
+	slave := onMaster(unix.TIOCGPTPEER, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, "open pty slave")
+	for fd := 0; fd < 3; fd++ {
+		p.Add(sysprog.Step{
+			Trap: unix.SYS_DUP3, Args: [6]uintptr{0, uintptr(fd), 0}, From: slave + 1,
+			Err: fail("dup pty onto fd " + strconv.Itoa(fd)),
+		})
+	}
+	// Init may wait for `runo start` long after: it must hold neither end.
+	p.Add(sysprog.Step{Trap: unix.SYS_CLOSE, From: slave + 1, Err: fail("close pty slave")})
+	p.Add(sysprog.Step{Trap: unix.SYS_CLOSE, From: master + 1, Err: fail("close pty master")})
+	p.Add(sysprog.Step{Trap: unix.SYS_SETSID, Err: fail("setsid")})
+	p.Add(sysprog.Step{Trap: unix.SYS_IOCTL, Args: [6]uintptr{0, unix.TIOCSCTTY, 0}, Err: fail("set controlling terminal")})
+	return number, nil
+}
+
 // atFDCWD is AT_FDCWD (-100) as a system call argument.
 const atFDCWD = ^uintptr(99)
 

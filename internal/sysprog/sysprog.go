@@ -26,6 +26,9 @@ type Step struct {
 	// fails with errno 0.
 	Check *byte
 	Want  byte
+	// Store, when set, receives the result: an fd that must go into memory a later step
+	// reads (a control message's SCM_RIGHTS, say).
+	Store *int32
 	// Err turns the step's errno into the error the caller reports (errno 0: Check failed).
 	Err func(errno syscall.Errno) error
 }
@@ -136,6 +139,9 @@ func (p *Program) RunInChild() (index int, errno syscall.Errno) {
 			return index, errno
 		}
 		p.results[index] = r
+		if s.Store != nil {
+			*s.Store = int32(r)
+		}
 		if s.Check != nil && *s.Check != s.Want {
 			return index, 0
 		}

@@ -38,7 +38,8 @@ func TestRun(t *testing.T) {
 	defer runtime.UnlockOSThread()
 
 	var p Program
-	dup := p.Add(Step{Trap: unix.SYS_FCNTL, Args: [6]uintptr{0, unix.F_DUPFD_CLOEXEC, 100}})
+	var stored int32
+	dup := p.Add(Step{Trap: unix.SYS_FCNTL, Args: [6]uintptr{0, unix.F_DUPFD_CLOEXEC, 100}, Store: &stored})
 	p.Add(Step{Trap: unix.SYS_CLOSE, From: dup + 1})
 	p.Add(Step{Trap: unix.SYS_CLOSE, Args: [6]uintptr{^uintptr(0)}, Ignore: unix.EBADF})
 	buf := make([]byte, unix.PathMax)
@@ -48,6 +49,9 @@ func TestRun(t *testing.T) {
 	}
 	if err := p.Run(); err != nil {
 		t.Fatalf("Run() = %v", err)
+	}
+	if int(stored) != int(p.results[dup]) {
+		t.Errorf("stored result = %d, want the dup's %d", stored, p.results[dup])
 	}
 	if fd := int(p.results[dup]); fd < 100 {
 		t.Errorf("dup result = %d, want >= 100", fd)
