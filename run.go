@@ -67,23 +67,34 @@ var runCommand = cli.Command{
 
 // signalCatcher holds the signals a foreground runo relays to the container's process.
 //
-// Subscribing to every signal costs os/signal one round trip per signal with the runtime's
-// signal-mask thread: 2-3 ms of CPU and wall time in all, more than the rest of a container's
-// start. So catchSignals subscribes in the background, while the container is being set up,
-// and ready waits before the process runs for the standard signals, whose default action
-// would kill runo and leave the process behind. The real-time ones, more than half of the
-// cost, follow: until they are subscribed the Go runtime ignores them (they are forwarded from
-// then on), and a short process's parent exits before paying for them. The subscription is
-// never cancelled (that costs the same again): the parent exits once its process has.
+// Subscribing to a signal costs os/signal a round trip with the runtime's signal-mask thread:
+// 20-40 us each, 1-3 ms for all of them, more than the rest of a container's start. So
+// catchSignals subscribes in the background, while the container is being set up, and ready
+// waits before the process runs for the standard signals, whose default action (or the Go
+// runtime's) would kill or stop runo and leave the process behind, or which a supervisor may
+// send at once. The real-time ones, more than half of the cost, follow: until they are
+// subscribed the Go runtime ignores them (they are forwarded from then on), and a short
+// process's parent exits before paying for them. SIGCHLD and SIGURG (Go's own preemption) are
+// not relayed, so not caught. The subscription is never cancelled (that costs the same
+// again): the parent exits once its process has.
 type signalCatcher struct {
 	signals    chan os.Signal
 	subscribed chan struct{} // closed once the standard signals are caught
 }
 
+// standardSignals are the catchable signals 1-31 that runo relays.
+var standardSignals = []os.Signal{
+	unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGILL, unix.SIGTRAP, unix.SIGABRT,
+	unix.SIGBUS, unix.SIGFPE, unix.SIGUSR1, unix.SIGSEGV, unix.SIGUSR2, unix.SIGPIPE,
+	unix.SIGALRM, unix.SIGTERM, unix.SIGSTKFLT, unix.SIGCONT, unix.SIGTSTP, unix.SIGTTIN,
+	unix.SIGTTOU, unix.SIGXCPU, unix.SIGXFSZ, unix.SIGVTALRM, unix.SIGPROF, unix.SIGWINCH,
+	unix.SIGIO, unix.SIGPWR, unix.SIGSYS,
+}
+
 func catchSignals() *signalCatcher {
 	c := &signalCatcher{signals: make(chan os.Signal, 32), subscribed: make(chan struct{})}
 	go func() {
-		signal.Notify(c.signals, signalRange(1, 31)...)
+		signal.Notify(c.signals, standardSignals...)
 		close(c.subscribed)
 		signal.Notify(c.signals, signalRange(32, 64)...)
 	}()
@@ -150,7 +161,6 @@ func forwardUntilExit(proc *os.Process, tty *ptyRelay, signals chan os.Signal) (
 		case sig := <-signals:
 			s := sig.(syscall.Signal)
 			switch s {
-			case unix.SIGCHLD, unix.SIGURG: // ours: child exits, and Go's goroutine preemption
 			case unix.SIGWINCH:
 				if tty != nil {
 					tty.resize()
