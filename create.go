@@ -8,9 +8,11 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli"
 	"golang.org/x/sys/unix"
 
+	"github.com/runo-project/runo/internal/selfexe"
 	"github.com/runo-project/runo/internal/sysfile"
 	"github.com/runo-project/runo/libcontainer"
 	"github.com/runo-project/runo/specconv"
@@ -65,6 +67,7 @@ func createContainer(ctx *cli.Context, detach bool) (*libcontainer.Container, *p
 	if err != nil {
 		return nil, nil, err
 	}
+	protectJoinedPidNamespace(ctx, cfg.Spec)
 	socket := ctx.String("console-socket")
 	terminal := cfg.Spec.Process.Terminal
 	switch {
@@ -160,4 +163,23 @@ func writePidFile(path string, pid int) error {
 		return fmt.Errorf("--pid-file: %w", err)
 	}
 	return nil
+}
+
+// protectJoinedPidNamespace re-executes runo from a protected copy of its binary
+// (internal/selfexe) when the container joins an existing pid namespace: init is then forked
+// into it from a copy of runo, and until it executes the protected copy, its /proc/<pid>/exe
+// would lead the processes already there to runo's binary on the host (CVE-2019-5736). A new
+// pid namespace is empty until init's own execve. Where re-executing fails, runo goes on as
+// before.
+func protectJoinedPidNamespace(ctx *cli.Context, spec *specs.Spec) {
+	if spec.Linux == nil || selfexe.Protected() {
+		return
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.PIDNamespace && ns.Path != "" {
+			err := selfexe.Reexec() // returns only on failure
+			logger(ctx).Debug("create: " + err.Error())
+			return
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli"
 
+	"github.com/runo-project/runo/internal/selfexe"
 	"github.com/runo-project/runo/libcontainer"
 )
 
@@ -46,8 +47,12 @@ var execCommand = cli.Command{
 			return err
 		}
 		proc, err := execProcess(ctx, c)
+		var protected bool
 		if err == nil {
-			err = runExec(ctx, c, proc)
+			protected, err = protectFromPtracers(ctx, c, proc)
+		}
+		if err == nil {
+			err = runExec(ctx, c, proc, protected)
 		}
 		var code exitCode
 		if err != nil && !errors.As(err, &code) {
@@ -143,7 +148,7 @@ func parseUser(s string) (uint32, uint32, error) {
 
 // runExec starts the process and, unless detached, relays its terminal and signals and
 // returns its exit status.
-func runExec(ctx *cli.Context, c *libcontainer.Container, proc *specs.Process) error {
+func runExec(ctx *cli.Context, c *libcontainer.Container, proc *specs.Process, protected bool) error {
 	detach := ctx.Bool("detach")
 	var sigs *signalCatcher
 	if !detach {
@@ -157,13 +162,14 @@ func runExec(ctx *cli.Context, c *libcontainer.Container, proc *specs.Process) e
 		return errors.New("--tty: a detached process needs --console-socket")
 	}
 	o := libcontainer.ExecOptions{
-		BeforeRun:    sigs.ready,
-		Process:      proc,
-		PreserveFDs:  ctx.Int("preserve-fds"),
-		IgnorePaused: ctx.Bool("ignore-paused"),
-		Stdin:        os.Stdin,
-		Stdout:       os.Stdout,
-		Stderr:       os.Stderr,
+		BeforeRun:       sigs.ready,
+		ProtectedBinary: protected,
+		Process:         proc,
+		PreserveFDs:     ctx.Int("preserve-fds"),
+		IgnorePaused:    ctx.Bool("ignore-paused"),
+		Stdin:           os.Stdin,
+		Stdout:          os.Stdout,
+		Stderr:          os.Stderr,
 	}
 	sub, err := subCgroup(ctx.StringSlice("cgroup"))
 	if err != nil {
@@ -211,6 +217,25 @@ func runExec(ctx *cli.Context, c *libcontainer.Container, proc *specs.Process) e
 		return err
 	}
 	return exitCode(status)
+}
+
+// protectFromPtracers re-executes runo from a protected copy of its binary (internal/selfexe)
+// when a process of the container may hold CAP_SYS_PTRACE in the host's user namespace: the
+// child that joins the container's pid namespace and execs the process is a copy of runo
+// until then, and its /proc/<pid>/exe must not lead to runo's binary on the host
+// (CVE-2019-5736). It returns whether runo runs protected. Where re-executing fails, exec goes
+// on unprotected: libcontainer then starts the process through runo init.
+func protectFromPtracers(ctx *cli.Context, c *libcontainer.Container, proc *specs.Process) (bool, error) {
+	if selfexe.Protected() {
+		return true, nil
+	}
+	may, err := c.MayHoldHostPtracer(proc)
+	if err != nil || !may {
+		return false, err
+	}
+	err = selfexe.Reexec() // returns only on failure
+	logger(ctx).Debug("exec: " + err.Error())
+	return false, nil
 }
 
 // subCgroup reads --cgroup: one path for every controller ("path"), or per controller

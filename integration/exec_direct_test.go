@@ -7,18 +7,32 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // execLogged runs `runo --debug exec FLAGS ID true` and returns whether the process started
-// without runo init (the debug log says so), failing the test if exec fails.
-func (b *bundle) execLogged(flags ...string) bool {
+// without runo init (the debug log says so), failing the test if exec fails. With unprotected,
+// runo believes it already re-executed itself, from its own binary: it then neither
+// re-executes nor counts as protected (internal/selfexe checks the file). The marker holds the
+// pid of the re-executed runo, so a shell sets it to its own and execs runo.
+func (b *bundle) execLogged(unprotected bool, flags ...string) bool {
 	b.e.t.Helper()
 	log := filepath.Join(b.e.dir, "exec-"+b.id+".log")
 	os.Remove(log)
-	b.e.mustRuno(append(append([]string{"--debug", "--log", log, "exec"}, flags...), b.id, "true")...)
+	args := append(append([]string{"--root", b.e.root, "--debug", "--log", log, "exec"}, flags...), b.id, "true")
+	r := b.e.start(func(cmd *exec.Cmd) {
+		if unprotected {
+			cmd.Path = "/bin/sh"
+			cmd.Args = append([]string{"sh", "-c", `_RUNO_PROTECTED_EXE=$$ exec "$0" "$@"`, runoBinary}, args...)
+		}
+	}, args...).wait()
+	if r.code != 0 {
+		b.e.t.Fatalf("runo %s: %v", strings.Join(args, " "), r)
+	}
 	data, err := os.ReadFile(log)
 	if err != nil && !os.IsNotExist(err) {
 		b.e.t.Fatal(err)
@@ -26,36 +40,44 @@ func (b *bundle) execLogged(flags ...string) bool {
 	return strings.Contains(string(data), "without runo init")
 }
 
-// TestExecWithoutInit checks when exec starts its process without runo init: not where a
-// process of the container may hold CAP_SYS_PTRACE in the host's user namespace (it could
-// open /proc/<pid>/exe of the child, runo's binary, before the execve: CVE-2019-5736).
+// TestExecWithoutInit checks when exec starts its process without runo init. Where a process
+// of the container may hold CAP_SYS_PTRACE in the host's user namespace, it could open
+// /proc/<pid>/exe of the child that joins the container, a copy of runo until its execve
+// (CVE-2019-5736): runo exec then re-executes itself from a protected copy of its binary first,
+// and where it cannot, the process starts through runo init, which runs from one.
 func TestExecWithoutInit(t *testing.T) {
 	e := newEnv(t)
 	b := e.newBundle()
 	b.runningContainer()
-	if !b.execLogged() {
+	if !b.execLogged(false) {
 		t.Errorf("exec true into a default container went through runo init")
 	}
-	if !b.execLogged("--tty") {
+	if !b.execLogged(false, "--tty") {
 		t.Errorf("exec --tty went through runo init")
 	}
-	// A process given CAP_SYS_PTRACE is recorded, and every later exec goes through init.
-	if b.execLogged("--cap", "CAP_SYS_PTRACE") {
-		t.Errorf("exec --cap CAP_SYS_PTRACE started without runo init")
+	// A process given CAP_SYS_PTRACE is recorded; every later exec runs protected.
+	if !b.execLogged(false, "--cap", "CAP_SYS_PTRACE") {
+		t.Errorf("exec --cap CAP_SYS_PTRACE went through runo init")
 	}
 	if _, err := os.Stat(filepath.Join(e.root, b.id, "ptracer")); err != nil {
 		t.Errorf("exec --cap CAP_SYS_PTRACE left no record: %v", err)
 	}
-	if b.execLogged() {
-		t.Errorf("exec after a CAP_SYS_PTRACE process started without runo init")
+	if !b.execLogged(false) {
+		t.Errorf("protected exec after a CAP_SYS_PTRACE process went through runo init")
+	}
+	if b.execLogged(true) {
+		t.Errorf("unprotected exec after a CAP_SYS_PTRACE process started without runo init")
 	}
 
 	// The container's own bounding set holds CAP_SYS_PTRACE.
 	p := e.newBundle()
 	p.spec.Process.Capabilities.Bounding = append(p.spec.Process.Capabilities.Bounding, "CAP_SYS_PTRACE")
 	p.runningContainer()
-	if p.execLogged() {
-		t.Errorf("exec into a container with CAP_SYS_PTRACE started without runo init")
+	if !p.execLogged(false) {
+		t.Errorf("protected exec into a container with CAP_SYS_PTRACE went through runo init")
+	}
+	if p.execLogged(true) {
+		t.Errorf("unprotected exec into a container with CAP_SYS_PTRACE started without runo init")
 	}
 
 	// In a user namespace CAP_SYS_PTRACE reaches nothing of the host's.
@@ -69,9 +91,81 @@ func TestExecWithoutInit(t *testing.T) {
 	u.spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
 	u.spec.Root.Readonly = true
 	u.runningContainer()
-	if !u.execLogged() {
+	if !u.execLogged(true) {
 		t.Errorf("exec into a user-namespaced container went through runo init")
 	}
+}
+
+// runsProtected reports whether process pid runs from a file on a read-only mount or a sealed
+// memfd (internal/selfexe), as seen through /proc/<pid>/exe.
+func runsProtected(t *testing.T, pid int) bool {
+	t.Helper()
+	fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/exe", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatalf("open /proc/%d/exe: %v", pid, err)
+	}
+	defer unix.Close(fd)
+	if seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0); err == nil && seals&unix.F_SEAL_WRITE != 0 {
+		return true
+	}
+	var fs unix.Statfs_t
+	if err := unix.Fstatfs(fd, &fs); err != nil {
+		t.Fatal(err)
+	}
+	return fs.Flags&unix.ST_RDONLY != 0
+}
+
+// TestCVE2019_5736Exec checks that a runo whose child enters a pid namespace where a process
+// may hold CAP_SYS_PTRACE in the host's user namespace runs from a protected copy of its
+// binary: exec into a container with CAP_SYS_PTRACE, and run of a container that joins another
+// one's pid namespace. Elsewhere it runs from its own binary (no second start).
+func TestCVE2019_5736Exec(t *testing.T) {
+	e := newEnv(t)
+	// running starts runo with args, whose process runs `touch /out/NAME; sleep 2` in a
+	// container that binds out on /out, and returns it once the process runs.
+	running := func(out, name string, args ...string) *runoProc {
+		run := e.startRuno(nil, append(append([]string{"--root", e.root}, args...), "sh", "-c", "touch /out/"+name+"; sleep 2")...)
+		waitFile(t, filepath.Join(out, name))
+		return run
+	}
+	stop := func(run *runoProc) {
+		run.cmd.Process.Signal(syscall.SIGTERM)
+		run.wait()
+	}
+	p := e.newBundle()
+	pout := p.bind("/out", false)
+	p.spec.Process.Capabilities.Bounding = append(p.spec.Process.Capabilities.Bounding, "CAP_SYS_PTRACE")
+	p.runningContainer()
+	run := running(pout, "ptrace", "exec", p.id)
+	if !runsProtected(t, run.cmd.Process.Pid) {
+		t.Errorf("runo exec into a container with CAP_SYS_PTRACE runs from its own binary")
+	}
+	stop(run)
+
+	d := e.newBundle()
+	dout := d.bind("/out", false)
+	d.runningContainer()
+	run = running(dout, "default", "exec", d.id)
+	if runsProtected(t, run.cmd.Process.Pid) {
+		t.Errorf("runo exec into a default container re-executed itself")
+	}
+	stop(run)
+
+	j := e.newBundle()
+	jout := j.bind("/out", false)
+	for i, ns := range j.spec.Linux.Namespaces {
+		if ns.Type == specs.PIDNamespace {
+			j.spec.Linux.Namespaces[i].Path = "/proc/" + strconv.Itoa(e.state(d.id).Pid) + "/ns/pid"
+		}
+	}
+	j.spec.Process.Args = []string{"sh", "-c", "touch /out/joined; sleep 2"}
+	j.save()
+	run = e.startRuno(nil, "--root", e.root, "run", "--bundle", j.dir, j.id)
+	waitFile(t, filepath.Join(jout, "joined"))
+	if !runsProtected(t, run.cmd.Process.Pid) {
+		t.Errorf("runo run of a container that joins a pid namespace runs from its own binary")
+	}
+	stop(run)
 }
 
 // TestCVE2024_21626Exec pins the leaked-fd escape for exec: an fd runo inherited and was not

@@ -28,6 +28,11 @@ type ExecOptions struct {
 	// SubCgroup places the process in a sub-cgroup of the container's (--cgroup), created if
 	// missing.
 	SubCgroup string
+	// ProtectedBinary says that the calling process runs from a copy of its binary that no
+	// process can write (internal/selfexe): then a container that may hold a host ptracer
+	// (MayHoldHostPtracer) can get its process without runo init too. `runo exec`
+	// re-executes itself so.
+	ProtectedBinary bool
 	// BeforeRun, if set, is called when the process is about to run: its init has started,
 	// in the container, and waits to be told to go on. A foreground exec waits there for its
 	// signal subscription, which then overlaps with init's start.
@@ -91,7 +96,7 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 			return nil, err
 		}
 	}
-	if (cg == nil || entrance != nil) && execDirectly(proc, d) {
+	if (cg == nil || entrance != nil) && execDirectly(proc, d, o.ProtectedBinary) {
 		p, err := c.execDirect(o, d, entrance)
 		if !errors.Is(err, errNotDirect) {
 			return p, err

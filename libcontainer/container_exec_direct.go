@@ -21,12 +21,11 @@ import (
 
 // An exec'd process can start without `runo init`: nsenter's raw child joins the container
 // and runs the program init would run (process_program.go), whose execve is the process's.
-// That saves a Go program's start per exec, and it is safe only where no process of the
-// container can reach the raw child while it runs runo's code. Until its execve that child
-// is a copy of runo whose /proc/<pid>/exe is runo's binary on the host (CVE-2019-5736: init
-// executes from a read-only copy instead). It is made non-dumpable, which leaves it open only
-// to CAP_SYS_PTRACE in the host's user namespace: hostPtracer says which processes may have
-// that, and a container that may hold one gets init.
+// That saves a Go program's start per exec. Until its execve that child is a copy of runo, and
+// its /proc/<pid>/exe is runo's binary (CVE-2019-5736: init executes from a protected copy). It
+// is made non-dumpable, which leaves it open only to CAP_SYS_PTRACE in the host's user
+// namespace: hostPtracer says which processes may have that. A container that may hold one
+// gets init, unless the caller itself runs from a protected copy (ExecOptions.ProtectedBinary).
 
 // ptracerFile, in the container's directory, records that a process that may hold
 // CAP_SYS_PTRACE in the host's user namespace was exec'd into the container.
@@ -35,11 +34,18 @@ const ptracerFile = "ptracer"
 // errNotDirect says that the process must start through init after all.
 var errNotDirect = errors.New("exec through init")
 
-// hostPtracer says whether proc, in a container with namespaces ns, may ever hold
-// CAP_SYS_PTRACE in the host's user namespace: no new user namespace, and the capability in its
-// bounding set (no capabilities set at all keeps runo's, all of them). The bounding set only
-// shrinks, and every child inherits it.
+// hostPtracer says whether proc, in a container with namespaces ns, or a process runo did not
+// start that shares the container's pid namespace, may ever hold CAP_SYS_PTRACE in the host's
+// user namespace: a joined pid namespace holds processes runo knows nothing of; otherwise it
+// takes no new user namespace and the capability in proc's bounding set (no capabilities set
+// at all keeps runo's, all of them). The bounding set only shrinks, and every child inherits
+// it.
 func hostPtracer(proc *specs.Process, ns []specs.LinuxNamespace) bool {
+	for _, n := range ns {
+		if n.Type == specs.PIDNamespace && n.Path != "" {
+			return true
+		}
+	}
 	for _, n := range ns {
 		if n.Type == specs.UserNamespace && n.Path == "" {
 			return false
@@ -73,12 +79,30 @@ func (c *Container) markPtracer() error {
 }
 
 // execDirectly says whether a process can start without `runo init`. What needs runo's
-// private procfs in the container (LSM labels) or a seccomp listener passed on is left to init, as are kernels without close_range (5.11) and containers that may hold a host
-// ptracer (hostPtracer; markPtracer records exec'd ones, execDirect checks that record).
-func execDirectly(proc *specs.Process, d *execDetails) bool {
+// private procfs in the container (LSM labels) or a seccomp listener passed on is left to init,
+// as are kernels without close_range (5.11) and, unless the caller runs from a protected
+// binary, containers that may hold a host ptracer (hostPtracer; markPtracer records exec'd
+// ones, execDirect checks that record).
+func execDirectly(proc *specs.Process, d *execDetails, protected bool) bool {
 	return proc.ApparmorProfile == "" &&
 		proc.SelinuxLabel == "" && (d.SeccompFilter == nil || !d.SeccompFilter.Notify) &&
-		!hostPtracer(d.Process, d.Namespaces) && haveCloseRange()
+		(protected || !hostPtracer(d.Process, d.Namespaces)) && haveCloseRange()
+}
+
+// MayHoldHostPtracer reports whether a process of the container, or proc once exec'd into it,
+// may hold CAP_SYS_PTRACE in the host's user namespace: such a process could open
+// /proc/<pid>/exe of a runo process that joins the container's pid namespace before it execs
+// (see ExecOptions.ProtectedBinary).
+func (c *Container) MayHoldHostPtracer(proc *specs.Process) (bool, error) {
+	d, err := c.execDetails()
+	if err != nil {
+		return false, err
+	}
+	if hostPtracer(d.Process, d.Namespaces) || hostPtracer(proc, d.Namespaces) {
+		return true, nil
+	}
+	err = unix.Faccessat(unix.AT_FDCWD, filepath.Join(c.dir, ptracerFile), unix.F_OK, 0)
+	return err == nil, nil
 }
 
 // haveCloseRange reports whether the kernel has close_range(2): closing an fd that cannot be
@@ -97,7 +121,7 @@ func (c *Container) execDirect(o ExecOptions, d *execDetails, cg *cgroups.Entran
 		return nil, err
 	}
 	defer lock.Close()
-	if err := unix.Faccessat(int(lock.Fd()), ptracerFile, unix.F_OK, 0); err == nil {
+	if err := unix.Faccessat(int(lock.Fd()), ptracerFile, unix.F_OK, 0); err == nil && !o.ProtectedBinary {
 		return nil, errNotDirect
 	}
 	// The namespaces are opened, then the container checked alive: the files are then those

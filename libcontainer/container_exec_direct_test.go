@@ -27,6 +27,8 @@ func TestHostPtracer(t *testing.T) {
 		{"new user namespace", caps("CAP_SYS_PTRACE"), newUser, false},
 		{"new user namespace, no capabilities set", &specs.Process{}, newUser, false},
 		{"joined user namespace", caps("CAP_SYS_PTRACE"), joinedUser, true},
+		{"joined pid namespace", caps("CAP_KILL"), []specs.LinuxNamespace{{Type: specs.PIDNamespace, Path: "/proc/1/ns/pid"}}, true},
+		{"joined pid namespace, new user namespace", caps("CAP_KILL"), []specs.LinuxNamespace{{Type: specs.UserNamespace}, {Type: specs.PIDNamespace, Path: "/proc/1/ns/pid"}}, true},
 	}
 	for _, tc := range tests {
 		if got := hostPtracer(tc.proc, tc.ns); got != tc.want {

@@ -17,12 +17,25 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/internal/sysprog"
 )
 
 // Open returns a file of the running binary to execveat(2) with AT_EMPTY_PATH.
 func Open() (*os.File, error) {
+	if Protected() {
+		// Already a protected copy (Reexec), which open_tree cannot clone (a mount in no
+		// namespace): execute the same file.
+		fd, err := unix.Open("/proc/self/exe", unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open /proc/self/exe: %w", err)
+		}
+		return os.NewFile(uintptr(fd), "/proc/self/exe (protected)"), nil
+	}
 	f, err := openReadonlyMount()
 	if err == nil {
 		return f, nil
@@ -69,4 +82,70 @@ func sealedCopy() (*os.File, error) {
 		return nil, fmt.Errorf("seal copy of /proc/self/exe: %w", err)
 	}
 	return dst, nil
+}
+
+// protectedEnv marks a process that Reexec started, so that it does not re-execute again. Its
+// value is the pid, which execve keeps: a child that inherits the environment (a hook that runs
+// runo) is not marked.
+const protectedEnv = "_RUNO_PROTECTED_EXE"
+
+// reexecuted reports whether Reexec started this process.
+func reexecuted() bool { return os.Getenv(protectedEnv) == strconv.Itoa(os.Getpid()) }
+
+// Protected reports whether the running binary is a protected copy (a read-only mount or a
+// sealed memfd, as Open makes), so that /proc/<pid>/exe of this process, or of a child that
+// has not exec'd yet, leads nowhere writable. It trusts the marker Reexec sets only as far as
+// the file bears it out.
+func Protected() bool {
+	if !reexecuted() {
+		return false
+	}
+	fd, err := unix.Open("/proc/self/exe", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	if seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0); err == nil && seals&unix.F_SEAL_WRITE != 0 {
+		return true
+	}
+	var fs unix.Statfs_t
+	return unix.Fstatfs(fd, &fs) == nil && fs.Flags&unix.ST_RDONLY != 0
+}
+
+// Reexec executes the running binary again, from a protected copy (Open), with the same
+// arguments and environment and a marker that Protected reads. It returns only on failure;
+// a process that Reexec started does not re-execute (the marker), whatever Protected says.
+func Reexec() error {
+	if reexecuted() {
+		return fmt.Errorf("re-execute runo from a protected copy: already re-executed, and %s is not protected", "/proc/self/exe")
+	}
+	f, err := Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var p sysprog.Program
+	empty, err := p.String("")
+	if err != nil {
+		return err
+	}
+	argv, err := p.Strings(os.Args)
+	if err != nil {
+		return fmt.Errorf("re-execute runo: arguments: %w", err)
+	}
+	envv, err := p.Strings(append(os.Environ(), protectedEnv+"="+strconv.Itoa(os.Getpid())))
+	if err != nil {
+		return fmt.Errorf("re-execute runo: environment: %w", err)
+	}
+	p.Add(sysprog.Step{
+		Trap: unix.SYS_EXECVEAT,
+		Args: [6]uintptr{f.Fd(), empty, argv, envv, unix.AT_EMPTY_PATH},
+		Err: func(errno syscall.Errno) error {
+			return fmt.Errorf("re-execute runo from a protected copy: %w", errno)
+		},
+	})
+	if err := p.Prepare(); err != nil {
+		return err
+	}
+	return p.Run()
 }
