@@ -23,34 +23,9 @@ func TestConsoleSocket(t *testing.T) {
 	b.spec.Process.Terminal = true
 	b.save()
 
-	sockPath := filepath.Join(e.hostDir("console"), "sock")
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sockPath, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	type received struct {
-		master *os.File
-		name   string
-		err    error
-	}
-	got := make(chan received, 1)
-	go func() {
-		master, name, err := receiveFd(ln)
-		got <- received{master, name, err}
-	}()
-
+	sockPath, receive := consoleSocket(e)
 	e.mustRuno("create", "--console-socket", sockPath, "--bundle", b.dir, b.id)
-	var rc received
-	select {
-	case rc = <-got:
-	case <-time.After(waitTimeout):
-		t.Fatalf("no pty master on the console socket %v after create", waitTimeout)
-	}
-	if rc.err != nil {
-		t.Fatalf("console socket: %v", rc.err)
-	}
-	defer rc.master.Close()
+	rc := receive()
 	if rc.name == "" {
 		t.Errorf("console socket message has no payload, want the pty name")
 	}
@@ -66,6 +41,49 @@ func TestConsoleSocket(t *testing.T) {
 		t.Errorf("terminal output = %q, want hello with a CRLF (the pty's onlcr)", out)
 	}
 	e.waitStatus(b.id, "stopped")
+}
+
+// consoleMaster is what arrived on a console socket: the pty master and the message's payload.
+type consoleMaster struct {
+	master *os.File
+	name   string
+}
+
+// consoleSocket listens on a new console socket and returns its path and a function that
+// waits for the pty master a runtime sends there, failing the test without one. The listener
+// and the master are closed at the test's end.
+func consoleSocket(e *env) (string, func() consoleMaster) {
+	t := e.t
+	t.Helper()
+	sockPath := filepath.Join(e.hostDir("console"), "sock")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sockPath, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	type received struct {
+		consoleMaster
+		err error
+	}
+	got := make(chan received, 1)
+	go func() {
+		master, name, err := receiveFd(ln)
+		got <- received{consoleMaster{master, name}, err}
+	}()
+	return sockPath, func() consoleMaster {
+		t.Helper()
+		var rc received
+		select {
+		case rc = <-got:
+		case <-time.After(waitTimeout):
+			t.Fatalf("no pty master on the console socket %s within %v", sockPath, waitTimeout)
+		}
+		if rc.err != nil {
+			t.Fatalf("console socket: %v", rc.err)
+		}
+		t.Cleanup(func() { rc.master.Close() })
+		return rc.consoleMaster
+	}
 }
 
 // receiveFd accepts one connection and reads one message carrying one fd.
@@ -136,22 +154,7 @@ func TestExecConsoleSocket(t *testing.T) {
 	b := e.newBundle()
 	b.runningContainer()
 
-	sockPath := filepath.Join(e.hostDir("console"), "sock")
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sockPath, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	type received struct {
-		master *os.File
-		name   string
-		err    error
-	}
-	got := make(chan received, 1)
-	go func() {
-		master, name, err := receiveFd(ln)
-		got <- received{master, name, err}
-	}()
+	sockPath, receive := consoleSocket(e)
 	proc := b.spec.Process
 	proc.Terminal = true
 	proc.ConsoleSize = &specs.Box{Height: 33, Width: 101}
@@ -165,16 +168,7 @@ func TestExecConsoleSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.mustRuno("exec", "--detach", "--console-socket", sockPath, "--process", path, b.id)
-	var rc received
-	select {
-	case rc = <-got:
-	case <-time.After(waitTimeout):
-		t.Fatalf("no pty master on the console socket %v after exec", waitTimeout)
-	}
-	if rc.err != nil {
-		t.Fatalf("console socket: %v", rc.err)
-	}
-	defer rc.master.Close()
+	rc := receive()
 	if rc.name != "/dev/ptmx" {
 		t.Errorf("console socket payload = %q, want /dev/ptmx as runc sends", rc.name)
 	}
