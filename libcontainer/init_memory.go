@@ -1,9 +1,7 @@
 package libcontainer
 
 import (
-	"bufio"
-	"bytes"
-	"strconv"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,44 +14,75 @@ import (
 // the wait and the exec touch fault back in from there.
 //
 // Go's heap is left alone: a collection to return its free pages touches more than it frees.
-// Only read-only file mappings are dropped: MADV_DONTNEED on a private writable one would
-// throw its changes away. It is best effort: a failure costs memory, not correctness.
+// Only the binary's read-only segments are dropped: MADV_DONTNEED on its writable one would
+// throw its changes away. They are found in the program headers the kernel left in memory,
+// not in /proc (a procfs of its own costs init a mount). It is best effort: a failure costs
+// memory, not correctness.
 func (p *initProcess) shedMemory() {
-	proc, err := p.procfs()
+	auxv, err := unix.Auxv()
 	if err != nil {
 		return
 	}
-	maps, err := proc.read(p.proc.self() + "/maps")
-	if err != nil {
-		return
-	}
-	for _, m := range readOnlyFileMappings(maps) {
+	for _, m := range readOnlySegments(auxv, unix.Getpagesize()) {
 		unix.Syscall(unix.SYS_MADVISE, m.start, m.end-m.start, unix.MADV_DONTNEED)
 	}
 }
 
 type mapping struct{ start, end uintptr }
 
-// readOnlyFileMappings returns the mappings of /proc/<pid>/maps that are backed by a file
-// and cannot be written: "start-end perms offset dev inode path", perms such as "r-xp".
-func readOnlyFileMappings(maps []byte) []mapping {
+// elfPhdr is an ELF64 program header (Elf64_Phdr).
+type elfPhdr struct {
+	Type, Flags                                 uint32
+	Off, Vaddr, Paddr, Filesz, Memsz, Alignment uint64
+}
+
+// ELF constants of the program headers, and the auxiliary vector's entries for them.
+const (
+	ptLoad  = 1
+	ptPhdr  = 6
+	pfW     = 2
+	atPhdr  = 3 // address of the program headers
+	atPhent = 4 // size of one
+	atPhnum = 5 // their number
+)
+
+// readOnlySegments returns the page ranges of the running binary's loaded segments that are
+// not writable, from the program headers auxv points at. A position-independent binary is
+// loaded at a bias: the address of the headers minus their PT_PHDR address. Nothing for a
+// binary whose headers are not 64-bit ones.
+func readOnlySegments(auxv [][2]uintptr, pageSize int) []mapping {
+	var phdr, phent, phnum uintptr
+	for _, kv := range auxv {
+		switch kv[0] {
+		case atPhdr:
+			phdr = kv[1]
+		case atPhent:
+			phent = kv[1]
+		case atPhnum:
+			phnum = kv[1]
+		}
+	}
+	if phdr == 0 || phent != unsafe.Sizeof(elfPhdr{}) {
+		return nil
+	}
+	// The headers are in the binary's image, not in Go's heap: the address is taken as a
+	// pointer the way vet accepts for memory the garbage collector does not manage.
+	headers := unsafe.Slice(*(**elfPhdr)(unsafe.Pointer(&phdr)), phnum)
+	var bias uintptr
+	for _, h := range headers {
+		if h.Type == ptPhdr {
+			bias = phdr - uintptr(h.Vaddr)
+		}
+	}
+	page := uintptr(pageSize)
 	var out []mapping
-	sc := bufio.NewScanner(bytes.NewReader(maps))
-	for sc.Scan() {
-		f := bytes.Fields(sc.Bytes())
-		if len(f) < 5 || len(f[1]) != 4 || f[1][1] == 'w' || f[1][3] != 'p' || string(f[4]) == "0" {
+	for _, h := range headers {
+		if h.Type != ptLoad || h.Flags&pfW != 0 || h.Memsz == 0 {
 			continue
 		}
-		lo, hi, ok := bytes.Cut(f[0], []byte("-"))
-		if !ok {
-			continue
-		}
-		start, err1 := strconv.ParseUint(string(lo), 16, 64)
-		end, err2 := strconv.ParseUint(string(hi), 16, 64)
-		if err1 != nil || err2 != nil || end <= start {
-			continue
-		}
-		out = append(out, mapping{uintptr(start), uintptr(end)})
+		start := (bias + uintptr(h.Vaddr)) &^ (page - 1)
+		end := (bias + uintptr(h.Vaddr+h.Memsz) + page - 1) &^ (page - 1)
+		out = append(out, mapping{start, end})
 	}
 	return out
 }
