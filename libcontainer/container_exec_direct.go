@@ -184,12 +184,19 @@ func (c *Container) execDirect(o ExecOptions, d *execDetails, cg *cgroups.Entran
 			return nil, err
 		}
 	}
-	// Non-dumpable before the fork: the child (and, sharing its memory, runo) cannot be
-	// reached through /proc by the container's processes without CAP_SYS_PTRACE in the
-	// host's user namespace (CVE-2016-9962). The process's execve makes it dumpable again.
+	// Non-dumpable while the child runs runo's code: it cannot be reached through /proc by
+	// the container's processes without CAP_SYS_PTRACE in the host's user namespace
+	// (CVE-2016-9962). Dumpability belongs to the memory, which a vfork child shares with the
+	// caller: the caller's is restored once the child has exec'd (a fresh memory, dumpable
+	// again) or failed.
+	dumpable, err := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read runo's dumpable flag: %w", err)
+	}
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		return nil, fmt.Errorf("set runo non-dumpable: %w", err)
 	}
+	defer unix.Prctl(unix.PR_SET_DUMPABLE, uintptr(dumpable), 0, 0, 0)
 	if o.BeforeRun != nil {
 		o.BeforeRun()
 	}
