@@ -51,6 +51,34 @@ var eventsCommand = cli.Command{
 	},
 }
 
+// oomGrace is how long events waits, once the container has stopped, for OOM events still on
+// their way from a watcher that does not end with the container (cgroup v1's lasts as long as
+// the cgroup).
+const oomGrace = 100 * time.Millisecond
+
+// drainOOMs prints the OOM events still on their way once the container has stopped: the
+// kill that stopped it is often one, and cgroup v2's watcher reports it when it sees the cgroup
+// empty, then ends.
+func drainOOMs(c *libcontainer.Container, enc *json.Encoder, ooms <-chan struct{}, interval time.Duration) error {
+	if ooms == nil {
+		return nil
+	}
+	timeout := time.After(min(interval, oomGrace))
+	for {
+		select {
+		case _, ok := <-ooms:
+			if !ok {
+				return nil
+			}
+			if err := enc.Encode(event{Type: "oom", ID: c.ID()}); err != nil {
+				return err
+			}
+		case <-timeout:
+			return nil
+		}
+	}
+}
+
 // streamEvents prints stats every interval and OOM events as they happen, until the
 // container stops.
 func streamEvents(c *libcontainer.Container, enc *json.Encoder, interval time.Duration, log *slog.Logger) error {
@@ -74,7 +102,7 @@ func streamEvents(c *libcontainer.Container, enc *json.Encoder, interval time.Du
 			}
 		case <-tick.C:
 			if c.Status() == libcontainer.Stopped {
-				return nil
+				return drainOOMs(c, enc, ooms, interval)
 			}
 			st, err := c.Stats()
 			if err != nil {

@@ -344,7 +344,5 @@ func reopenExe(pid, dir string) {
 	} else {
 		unix.Close(w)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "result"), []byte(outcome), 0o644); err != nil {
-		fail(err.Error())
-	}
+	writeAtomic(filepath.Join(dir, "result"), outcome)
 }
