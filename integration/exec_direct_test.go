@@ -224,3 +224,35 @@ func TestExecOOMScoreAdj(t *testing.T) {
 		t.Errorf("exec with oomScoreAdj went through runo init; log %q", data)
 	}
 }
+
+// TestExecPreserveFds checks exec --preserve-fds 1: runo's fd 3 (a file) is the process's fd
+// 3, its fd 4 (not preserved) is not passed on, and the process has no other fd.
+func TestExecPreserveFds(t *testing.T) {
+	e := newEnv(t)
+	b := e.newBundle()
+	b.runningContainer()
+	path := filepath.Join(e.dir, "fd3")
+	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	host, err := os.Open("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	r := e.start(func(cmd *exec.Cmd) { cmd.ExtraFiles = []*os.File{file, host} },
+		"--root", e.root, "exec", "--preserve-fds", "1", b.id,
+		"sh", "-c", "echo to-file >&3; ls /proc/self/fd").wait()
+	if r.code != 0 {
+		t.Fatalf("runo exec --preserve-fds 1: %v", r)
+	}
+	// fd 4 is the directory ls reads.
+	if got, want := strings.Join(strings.Fields(r.stdout), " "), "0 1 2 3 4"; got != want {
+		t.Errorf("exec'd process's fds = %q, want %q", got, want)
+	}
+	if data, err := os.ReadFile(path); err != nil || string(data) != "to-file\n" {
+		t.Errorf("process wrote %q (%v) to fd 3, want to-file", data, err)
+	}
+}
