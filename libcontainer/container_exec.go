@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
@@ -95,6 +96,9 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 		if err := c.markPtracer(); err != nil {
 			return nil, err
 		}
+	}
+	if o.BeforeRun != nil {
+		o.BeforeRun = sync.OnceFunc(o.BeforeRun) // a direct start that falls back has called it
 	}
 	if (cg == nil || entrance != nil) && execDirectly(proc, d, o.ProtectedBinary) {
 		p, err := c.execDirect(o, d, entrance)
