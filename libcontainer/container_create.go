@@ -251,7 +251,7 @@ func (c *Container) bootstrap(o CreateOptions, s *syncConn) error {
 		PreserveFDs:  o.PreserveFDs,
 		State:        c.ociState(Creating),
 	}
-	if err := s.send(cfg); err != nil {
+	if err := s.sendConfig(cfg); err != nil {
 		return err
 	}
 	if hasParentHooks(spec.Hooks) {

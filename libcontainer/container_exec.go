@@ -138,7 +138,7 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 	if o.BeforeRun != nil {
 		o.BeforeRun()
 	}
-	if err := s.send(cfg); err != nil {
+	if err := s.sendConfig(cfg); err != nil {
 		return fail(err)
 	}
 	if err := c.awaitInit(s, "", d.SeccompFilter); err != nil {

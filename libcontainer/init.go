@@ -24,18 +24,19 @@ const (
 const initGoEnv = "GOMAXPROCS=1"
 
 // initConfig is the first message on the sync socket: what init needs to build the container.
+// It travels in package wire's encoding (init_spec.go).
 type initConfig struct {
-	Spec         *specs.Spec  `json:"spec"`
-	Rootfs       string       `json:"rootfs"`
-	Bundle       string       `json:"bundle"`
-	NoPivot      bool         `json:"noPivot,omitempty"`
-	NoNewKeyring bool         `json:"noNewKeyring,omitempty"`
-	PreserveFDs  int          `json:"preserveFds,omitempty"`
-	State        *specs.State `json:"state"`
+	Spec         *specs.Spec
+	Rootfs       string
+	Bundle       string
+	NoPivot      bool
+	NoNewKeyring bool
+	PreserveFDs  int
+	State        *specs.State
 	// Seccomp is linux.seccomp as the parent compiled it; the spec is sent without it.
-	Seccomp *seccompFilter `json:"seccompFilter,omitempty"`
+	Seccomp *seccompFilter
 	// Exec is set for a process that `runo exec` adds to a running container.
-	Exec bool `json:"exec,omitempty"`
+	Exec bool
 }
 
 // initProcess is the state of `runo init` while it builds the container.
@@ -72,11 +73,9 @@ func Init() error {
 	if fd, err := fdFromEnv(envConsoleFD); err == nil {
 		p.console = os.NewFile(uintptr(fd), "console-socket")
 	}
-	var received receivedConfig
-	if err := p.sync.recv(&received); err != nil {
+	if p.cfg, err = p.sync.recvConfig(); err != nil {
 		return err
 	}
-	p.cfg = received.config()
 	p.spec = p.cfg.Spec
 	if p.cfg.Exec {
 		return p.runExec()

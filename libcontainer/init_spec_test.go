@@ -1,73 +1,96 @@
 package libcontainer
 
 import (
-	"encoding/json"
+	"errors"
 	"reflect"
-	"slices"
-	"strings"
+	"strconv"
 	"testing"
 
-	"github.com/opencontainers/runtime-spec/specs-go"
-
+	"github.com/runo-project/runo/internal/wire"
 	"github.com/runo-project/runo/specconv"
 )
 
-// TestReceivedConfig: what init decodes equals what the parent sent, less the parts of the
-// spec that only the parent applies.
-func TestReceivedConfig(t *testing.T) {
-	spec := specconv.Example()
-	limit := int64(1 << 20)
-	spec.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}
-	spec.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
-	spec.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
-	spec.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/true"}}}
-	sent := &initConfig{Spec: spec, Rootfs: "/r", Bundle: "/b", PreserveFDs: 2, State: &specs.State{ID: "c"}}
-	data, err := json.Marshal(sent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got receivedConfig
-	if err := json.Unmarshal(data, &got); err != nil {
-		t.Fatal(err)
-	}
-	want := *sent
-	wantSpec := *spec
-	wantLinux := *spec.Linux
-	wantLinux.Resources = nil
-	wantLinux.Seccomp = nil
-	wantSpec.Linux = &wantLinux
-	want.Spec = &wantSpec
-	if cfg := got.config(); !reflect.DeepEqual(cfg, &want) {
-		t.Errorf("received config differs from the one sent:\ngot  %+v\nwant %+v", cfg.Spec.Linux, want.Spec.Linux)
-	}
-}
-
-// TestInitSpecFields: every field of specs.Spec and specs.Linux is either in init's shape or
-// known to be the parent's alone, so that a new field of the runtime-spec cannot be dropped on
-// its way to init unnoticed.
-func TestInitSpecFields(t *testing.T) {
-	tests := []struct {
-		full, shape reflect.Type
-		parentOnly  []string
-	}{
-		{reflect.TypeFor[specs.Spec](), reflect.TypeFor[initSpec](), []string{"solaris", "windows", "vm", "zos", "freebsd"}},
-		{reflect.TypeFor[specs.Linux](), reflect.TypeFor[initLinux](), []string{"resources", "netDevices", "intelRdt", "memoryPolicy", "seccomp"}},
-	}
-	for _, tt := range tests {
-		have := jsonNames(tt.shape)
-		for name := range jsonNames(tt.full) {
-			if !have[name] && !slices.Contains(tt.parentOnly, name) {
-				t.Errorf("%s.%s is neither in %s nor known to be the parent's alone", tt.full, name, tt.shape)
+// fill sets every field reachable from v to a value of its own: pointers, slices and maps
+// non-nil with two elements. A field that a new runtime-spec adds is filled too, so that
+// TestInitConfigWire notices when the wire encoding leaves it out.
+func fill(v reflect.Value, n *int) {
+	*n++
+	switch v.Kind() {
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.String:
+		v.SetString("s" + strconv.Itoa(*n))
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(int64(*n % 100))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(uint64(*n % 100))
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(v.Elem(), n)
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 2, 2)
+		for i := range 2 {
+			fill(s.Index(i), n)
+		}
+		v.Set(s)
+	case reflect.Map:
+		m := reflect.MakeMap(v.Type())
+		for range 2 {
+			k := reflect.New(v.Type().Key()).Elem()
+			fill(k, n)
+			e := reflect.New(v.Type().Elem()).Elem()
+			fill(e, n)
+			m.SetMapIndex(k, e)
+		}
+		v.Set(m)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i), n)
 			}
 		}
 	}
 }
 
-func jsonNames(t reflect.Type) map[string]bool {
-	names := map[string]bool{}
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		names[name] = true
+// TestInitConfigWire: what init decodes equals what the parent sent, every field filled, less
+// the parts of the spec that only the parent applies.
+func TestInitConfigWire(t *testing.T) {
+	var sent initConfig
+	n := 0
+	fill(reflect.ValueOf(&sent).Elem(), &n)
+	want := initView(sent)
+	got, err := decodeInitConfig(encodeInitConfig(&sent))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return names
+	if !reflect.DeepEqual(got, &want) {
+		t.Errorf("init decoded a config that differs from the one sent:\ngot  %+v\nwant %+v", got.Spec, want.Spec)
+	}
+
+	// Nil and empty stay apart; the default spec makes the trip whole.
+	example := initConfig{Spec: specconv.Example(), Rootfs: "/r"}
+	example.Spec.Process.Env = []string{}
+	want = initView(example)
+	if got, err := decodeInitConfig(encodeInitConfig(&example)); err != nil || !reflect.DeepEqual(got, &want) {
+		t.Errorf("the example spec: got %+v, %v", got.Spec.Linux, err)
+	}
+}
+
+// initView is cfg less the parts of its spec that only the parent applies.
+func initView(cfg initConfig) initConfig {
+	spec, linux := *cfg.Spec, *cfg.Spec.Linux
+	spec.Solaris, spec.Windows, spec.VM, spec.ZOS, spec.FreeBSD = nil, nil, nil, nil, nil
+	linux.Resources, linux.NetDevices, linux.IntelRdt, linux.MemoryPolicy, linux.Seccomp = nil, nil, nil, nil, nil
+	spec.Linux = &linux
+	cfg.Spec = &spec
+	return cfg
+}
+
+func TestInitConfigWireCorrupt(t *testing.T) {
+	data := encodeInitConfig(&initConfig{Spec: specconv.Example(), Rootfs: "/r"})
+	for _, b := range [][]byte{data[:len(data)-1], append(data[:len(data):len(data)], 0), data[:3], {2}} {
+		if _, err := decodeInitConfig(b); !errors.Is(err, wire.ErrCorrupt) {
+			t.Errorf("decode of %d corrupt bytes: %v, want ErrCorrupt", len(b), err)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The parent and the container's init talk over a socketpair, one JSON message per line:
+// The parent and the container's init talk over a socketpair: the initConfig first, as a
+// length and package wire's encoding (init_spec.go), then one JSON message per line:
 //
 //	parent (runo create)                         init (runo init)
 //	   | ---- initConfig ----------------------------> |  read config, prepare rootfs
@@ -82,6 +84,30 @@ func (s *syncConn) send(v any) error {
 		return fmt.Errorf("write to sync socket: %w", err)
 	}
 	return nil
+}
+
+// sendConfig sends init its config: a 4-byte length, then encodeInitConfig's bytes.
+func (s *syncConn) sendConfig(cfg *initConfig) error {
+	data := encodeInitConfig(cfg)
+	msg := binary.NativeEndian.AppendUint32(make([]byte, 0, 4+len(data)), uint32(len(data)))
+	if _, err := s.file.Write(append(msg, data...)); err != nil {
+		return fmt.Errorf("write to sync socket: %w", err)
+	}
+	return nil
+}
+
+// recvConfig reads what sendConfig sent. It comes before any JSON message, which the
+// decoder's buffer would otherwise have read ahead.
+func (s *syncConn) recvConfig() (*initConfig, error) {
+	var size [4]byte
+	if _, err := io.ReadFull(s.file, size[:]); err != nil {
+		return nil, fmt.Errorf("read config from sync socket: %w", err)
+	}
+	data := make([]byte, binary.NativeEndian.Uint32(size[:]))
+	if _, err := io.ReadFull(s.file, data); err != nil {
+		return nil, fmt.Errorf("read config from sync socket: %w", err)
+	}
+	return decodeInitConfig(data)
 }
 
 func (s *syncConn) sendError(err error) error {
