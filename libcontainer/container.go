@@ -172,8 +172,22 @@ func (c *Container) execDetails() (*execDetails, error) {
 	e := &execDetails{}
 	if d := c.state.stateDetails; d != nil {
 		e = &execDetails{Process: d.Process, Namespaces: d.Namespaces, SeccompFilter: d.SeccompFilter, Seccomp: d.Seccomp}
-	} else if err := c.decodeDetails(e); err != nil {
-		return nil, err
+	} else {
+		var encoded struct {
+			Exec []byte `json:"exec"`
+		}
+		if err := c.decodeDetails(&encoded); err != nil {
+			return nil, err
+		}
+		var err error
+		if encoded.Exec != nil {
+			e, err = decodeExecDetails(encoded.Exec)
+		} else {
+			err = c.decodeDetails(e) // a state from before stateDetails.Exec
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	if e.SeccompFilter == nil && e.Seccomp != nil {
 		f, _, err := compileSeccomp(e.Seccomp)

@@ -109,6 +109,9 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 			SeccompFilter: filter,
 			Process:       spec.Process,
 			Namespaces:    spec.Linux.Namespaces,
+			Exec: encodeExecDetails(&execDetails{
+				Process: spec.Process, Namespaces: spec.Linux.Namespaces, SeccompFilter: filter,
+			}),
 		},
 	}}
 	uid, gid := containerRoot(spec)

@@ -86,6 +86,45 @@ func initView(cfg initConfig) initConfig {
 	return cfg
 }
 
+// TestExecDetailsWire: exec reads back the process, namespaces and filter a create wrote, every
+// field filled; and a state that has no encoded details (a runo from before them) still has
+// its details, from their JSON.
+func TestExecDetailsWire(t *testing.T) {
+	var sent execDetails
+	n := 0
+	fill(reflect.ValueOf(&sent).Elem(), &n)
+	sent.Seccomp = nil // the legacy profile is not encoded: a state that has it has no Exec
+	got, err := decodeExecDetails(encodeExecDetails(&sent))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, &sent) {
+		t.Errorf("exec decoded details that differ from the ones written:\ngot  %+v\nwant %+v", got, &sent)
+	}
+
+	dir := t.TempDir()
+	details := &stateDetails{Process: sent.Process, Namespaces: sent.Namespaces, SeccompFilter: sent.SeccompFilter}
+	for _, encoded := range []bool{true, false} {
+		details.Exec = nil
+		if encoded {
+			details.Exec = encodeExecDetails(&sent)
+			details.Process = nil // proves the encoded form is what exec read
+		}
+		if err := writeDetails(dir, details); err != nil {
+			t.Fatal(err)
+		}
+		c := &Container{id: "c", dir: dir, state: &savedState{}}
+		got, err := c.execDetails()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, &sent) {
+			t.Errorf("encoded %v: execDetails() = %+v, want %+v", encoded, got, &sent)
+		}
+		details.Process = sent.Process
+	}
+}
+
 func TestInitConfigWireCorrupt(t *testing.T) {
 	data := encodeInitConfig(&initConfig{Spec: specconv.Example(), Rootfs: "/r"})
 	for _, b := range [][]byte{data[:len(data)-1], append(data[:len(data):len(data)], 0), data[:3], {2}} {
