@@ -124,6 +124,15 @@ func (c *Container) execDirect(o ExecOptions, d *execDetails, cg *cgroups.Entran
 	if err := unix.Faccessat(int(lock.Fd()), ptracerFile, unix.F_OK, 0); err == nil && !o.ProtectedBinary {
 		return nil, errNotDirect
 	}
+	// A frozen cgroup (exec --ignore-paused) would freeze the child as it enters, runo waiting
+	// for its execve and the child's copy of the lock's fd holding the lock: `runo resume`
+	// could never take it. Under the lock no `runo pause` can come; a paused container's
+	// process starts through init, which waits for the resume.
+	if cg := c.cgroup(); cg != nil {
+		if frozen, err := cg.Frozen(); err == nil && frozen {
+			return nil, errNotDirect
+		}
+	}
 	// The namespaces are opened, then the container checked alive: the files are then those
 	// of its init, not of a process that took the pid over meanwhile. Its root likewise.
 	pid := strconv.Itoa(c.state.Pid)
