@@ -28,8 +28,21 @@ import (
 // gets init, unless the caller itself runs from a protected copy (ExecOptions.ProtectedBinary).
 
 // ptracerFile, in the container's directory, records that a process that may hold
-// CAP_SYS_PTRACE in the host's user namespace was exec'd into the container.
-const ptracerFile = "ptracer"
+// CAP_SYS_PTRACE in the host's user namespace was exec'd into the container. execLockFile,
+// beside it, orders that record and the direct execs (lockExec).
+const (
+	ptracerFile  = "ptracer"
+	execLockFile = "exec.lock"
+)
+
+// lockExec takes the container's exec lock (LOCK_EX or LOCK_SH), made on first use. A direct
+// exec holds it shared until its process runs, and so does its child, whose copy of the fd
+// lasts until its execve: a file of its own, not the directory that runo pause, resume and
+// delete lock, so that a child frozen on its way (a cgroup frozen by something else than runo)
+// keeps no other command waiting.
+func lockExec(dir string, how int) (*os.File, error) {
+	return flock(filepath.Join(dir, execLockFile), unix.O_RDONLY|unix.O_CREAT, how)
+}
 
 // errNotDirect says that the process must start through init after all.
 var errNotDirect = errors.New("exec through init")
@@ -63,10 +76,10 @@ func hostPtracer(proc *specs.Process, ns []specs.LinuxNamespace) bool {
 }
 
 // markPtracer records that a process about to be exec'd may be a host ptracer. It waits for
-// every exec that started without init (each holds the directory's lock shared) to be done,
-// and any later one sees the mark.
+// every exec that started without init (each holds the exec lock shared) to be done, and any
+// later one sees the mark.
 func (c *Container) markPtracer() error {
-	lock, err := lockDir(c.dir)
+	lock, err := lockExec(c.dir, unix.LOCK_EX)
 	if err != nil {
 		return err
 	}
@@ -116,18 +129,19 @@ func haveCloseRange() bool {
 func (c *Container) execDirect(o ExecOptions, d *execDetails, cg *cgroups.Entrance) (*os.Process, error) {
 	proc := o.Process
 	// Shared: other execs run alongside, markPtracer waits until this one's process runs.
-	lock, err := flockDir(c.dir, unix.LOCK_SH)
+	lock, err := lockExec(c.dir, unix.LOCK_SH)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Close()
-	if err := unix.Faccessat(int(lock.Fd()), ptracerFile, unix.F_OK, 0); err == nil && !o.ProtectedBinary {
+	err = unix.Faccessat(unix.AT_FDCWD, filepath.Join(c.dir, ptracerFile), unix.F_OK, 0)
+	if err == nil && !o.ProtectedBinary {
 		return nil, errNotDirect
 	}
-	// A frozen cgroup (exec --ignore-paused) would freeze the child as it enters, runo waiting
-	// for its execve and the child's copy of the lock's fd holding the lock: `runo resume`
-	// could never take it. Under the lock no `runo pause` can come; a paused container's
-	// process starts through init, which waits for the resume.
+	// A frozen cgroup (exec --ignore-paused) would freeze the child as it enters, and runo
+	// would wait for its execve deaf to all but SIGKILL: a paused container's process starts
+	// through init, which waits for the resume and can be interrupted. (A pause between this
+	// check and the fork makes exec wait so until the resume.)
 	if cg := c.cgroup(); cg != nil {
 		if frozen, err := cg.Frozen(); err == nil && frozen {
 			return nil, errNotDirect

@@ -248,11 +248,13 @@ func (s *savedState) alive() bool {
 
 // lockDir takes an exclusive flock on the container's directory, serialising runo commands on
 // one container. The lock goes with the returned file.
-func lockDir(dir string) (*os.File, error) { return flockDir(dir, unix.LOCK_EX) }
+func lockDir(dir string) (*os.File, error) {
+	return flock(dir, unix.O_RDONLY|unix.O_DIRECTORY, unix.LOCK_EX)
+}
 
-// flockDir takes a flock (LOCK_EX or LOCK_SH) on the container's directory.
-func flockDir(dir string, how int) (*os.File, error) {
-	f, err := sysfile.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+// flock opens path with flag and takes a flock (LOCK_EX or LOCK_SH) on it.
+func flock(path string, flag, how int) (*os.File, error) {
+	f, err := sysfile.Open(path, flag, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +266,7 @@ func flockDir(dir string, how int) (*os.File, error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", dir, err)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return f, nil
 }
