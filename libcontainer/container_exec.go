@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -59,7 +58,8 @@ func (c *Container) DefaultProcess() (*specs.Process, error) {
 // Exec starts a process in the container's namespaces and cgroup and returns it, running. The
 // process is a child of the caller.
 func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
-	switch c.Status() {
+	status := c.Status()
+	switch status {
 	case Created, Running:
 	case Paused:
 		if !o.IgnorePaused {
@@ -100,7 +100,11 @@ func (c *Container) Exec(o ExecOptions) (*os.Process, error) {
 	if o.BeforeRun != nil {
 		o.BeforeRun = sync.OnceFunc(o.BeforeRun) // a direct start that falls back has called it
 	}
-	if (cg == nil || entrance != nil) && execDirectly(proc, d, o.ProtectedBinary) {
+	// A frozen cgroup (exec --ignore-paused) would freeze the direct path's child as it
+	// enters, and runo would wait for its execve deaf to all but SIGKILL: a paused container's
+	// process starts through init, which waits for the resume and can be interrupted. (A pause
+	// between here and the fork makes exec wait so until the resume.)
+	if status != Paused && (cg == nil || entrance != nil) && execDirectly(proc, d, o.ProtectedBinary) {
 		p, err := c.execDirect(o, d, entrance)
 		if !errors.Is(err, errNotDirect) {
 			return p, err
@@ -176,16 +180,10 @@ func (c *Container) startExecInit(o ExecOptions, namespaces []specs.LinuxNamespa
 	if o.Console != nil {
 		files.add(envConsoleFD, o.Console)
 	}
-	var joins []specs.LinuxNamespace
-	for _, ns := range namespaces {
-		name, err := nsenter.ProcName(ns.Type)
-		if err != nil {
-			return nil, nil, err
-		}
-		joins = append(joins, specs.LinuxNamespace{
-			Type: ns.Type,
-			Path: "/proc/" + strconv.Itoa(c.state.Pid) + "/ns/" + name,
-		})
+	joins, nsFiles, err := c.openNamespaces(namespaces)
+	defer closeFiles(nsFiles)
+	if err != nil {
+		return nil, nil, err
 	}
 	return startRunoInit(files, cg, nsenter.Config{
 		Stdin:      o.Stdin,

@@ -13,7 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/runo-project/runo/cgroups"
-	"github.com/runo-project/runo/internal/capabilities"
 	"github.com/runo-project/runo/internal/sysfile"
 	"github.com/runo-project/runo/internal/sysprog"
 	"github.com/runo-project/runo/nsenter"
@@ -138,42 +137,19 @@ func (c *Container) execDirect(o ExecOptions, d *execDetails, cg *cgroups.Entran
 	if err == nil && !o.ProtectedBinary {
 		return nil, errNotDirect
 	}
-	// A frozen cgroup (exec --ignore-paused) would freeze the child as it enters, and runo
-	// would wait for its execve deaf to all but SIGKILL: a paused container's process starts
-	// through init, which waits for the resume and can be interrupted. (A pause between this
-	// check and the fork makes exec wait so until the resume.)
-	if cg := c.cgroup(); cg != nil {
-		if frozen, err := cg.Frozen(); err == nil && frozen {
-			return nil, errNotDirect
-		}
-	}
 	// The namespaces are opened, then the container checked alive: the files are then those
 	// of its init, not of a process that took the pid over meanwhile. Its root likewise.
-	pid := strconv.Itoa(c.state.Pid)
-	var files []*os.File
-	defer func() {
-		for _, f := range files {
-			f.Close()
-		}
-	}()
-	joins := make([]specs.LinuxNamespace, 0, len(d.Namespaces))
-	for _, ns := range d.Namespaces {
-		name, err := nsenter.ProcName(ns.Type)
-		if err != nil {
-			return nil, err
-		}
-		f, err := sysfile.Open("/proc/"+pid+"/ns/"+name, unix.O_RDONLY, 0)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, f)
-		joins = append(joins, specs.LinuxNamespace{Type: ns.Type, Path: "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))})
+	joins, files, err := c.openNamespaces(d.Namespaces)
+	defer closeFiles(files)
+	if err != nil {
+		return nil, err
 	}
+	pid := strconv.Itoa(c.state.Pid)
 	root, err := sysfile.Open("/proc/"+pid+"/root", unix.O_PATH|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return nil, err
 	}
-	files = append(files, root)
+	defer root.Close()
 	if !c.state.alive() {
 		return nil, statusError("cannot exec in a stopped container")
 	}
@@ -236,6 +212,28 @@ func (c *Container) execDirect(o ExecOptions, d *execDetails, cg *cgroups.Entran
 	return p, nil
 }
 
+// openNamespaces opens the namespaces of the container's init of the given types and returns
+// them as namespaces to join by path (its /proc/self/fd link), with the files to close once the
+// process has started.
+func (c *Container) openNamespaces(namespaces []specs.LinuxNamespace) ([]specs.LinuxNamespace, []*os.File, error) {
+	pid := strconv.Itoa(c.state.Pid)
+	joins := make([]specs.LinuxNamespace, 0, len(namespaces))
+	files := make([]*os.File, 0, len(namespaces))
+	for _, ns := range namespaces {
+		name, err := nsenter.ProcName(ns.Type)
+		if err != nil {
+			return nil, files, err
+		}
+		f, err := sysfile.Open("/proc/"+pid+"/ns/"+name, unix.O_RDONLY, 0)
+		if err != nil {
+			return nil, files, err
+		}
+		files = append(files, f)
+		joins = append(joins, specs.LinuxNamespace{Type: ns.Type, Path: "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))})
+	}
+	return joins, files, nil
+}
+
 // execProgram builds the system call program of an exec'd process, looking its executable up
 // in root, the container's root directory.
 func execProgram(o ExecOptions, d *execDetails, root int) (*sysprog.Program, error) {
@@ -247,12 +245,6 @@ func execProgram(o ExecOptions, d *execDetails, root int) (*sysprog.Program, err
 	path, err := lookPath(root, proc.Cwd, proc.Args[0], env)
 	if err != nil {
 		return nil, err
-	}
-	lastCap := 0
-	if proc.Capabilities != nil {
-		if lastCap, err = capabilities.LastCap(); err != nil {
-			return nil, err
-		}
 	}
 	var filter []unix.SockFilter
 	var flags []specs.LinuxSeccompFlag
@@ -279,13 +271,7 @@ func execProgram(o ExecOptions, d *execDetails, root int) (*sysprog.Program, err
 		return nil, err
 	}
 	addCloseFrom(p, 3+o.PreserveFDs)
-	if err := addProcessAttrs(p, nil, proc); err != nil {
-		return nil, err
-	}
-	if err := addCredentials(p, proc, filter, flags, lastCap); err != nil {
-		return nil, err
-	}
-	if err := addExec(p, path, proc.Args, env); err != nil {
+	if err := addProcessEnd(p, nil, proc, filter, flags, path, env); err != nil {
 		return nil, err
 	}
 	if err := p.Prepare(); err != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/runo-project/runo/internal/capabilities"
 	"github.com/runo-project/runo/internal/rootfs"
 	"github.com/runo-project/runo/internal/seccomp"
 	"github.com/runo-project/runo/internal/sysprog"
@@ -185,25 +184,12 @@ func (p *initProcess) exec() error {
 	if err := p.closeFDs(3 + p.cfg.PreserveFDs); err != nil {
 		return err
 	}
-	lastCap := 0
-	if proc.Capabilities != nil {
-		var err error
-		if lastCap, err = capabilities.LastCap(); err != nil {
-			return err
-		}
-	}
-	var prog sysprog.Program
-	if err := addProcessAttrs(&prog, p.spec.Linux.Personality, proc); err != nil {
-		return err
-	}
 	var flags []specs.LinuxSeccompFlag
 	if p.cfg.Seccomp != nil {
 		flags = p.cfg.Seccomp.Flags
 	}
-	if err := addCredentials(&prog, proc, p.seccompProg, flags, lastCap); err != nil {
-		return err
-	}
-	if err := addExec(&prog, p.execPath, proc.Args, p.env); err != nil {
+	var prog sysprog.Program
+	if err := addProcessEnd(&prog, p.spec.Linux.Personality, proc, p.seccompProg, flags, p.execPath, p.env); err != nil {
 		return err
 	}
 	return runProgram(&prog)

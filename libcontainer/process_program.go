@@ -293,15 +293,32 @@ func addAffinity(p *sysprog.Program, list, field string) error {
 	return nil
 }
 
+// addProcessEnd adds the steps from the process's attributes to its execve of path with env:
+// the end of every container process's start, init's and exec's alike. filter is
+// linux.seccomp compiled, or nil.
+func addProcessEnd(p *sysprog.Program, pers *specs.LinuxPersonality, proc *specs.Process, filter []unix.SockFilter, flags []specs.LinuxSeccompFlag, path string, env []string) error {
+	if err := addProcessAttrs(p, pers, proc); err != nil {
+		return err
+	}
+	if err := addCredentials(p, proc, filter, flags); err != nil {
+		return err
+	}
+	return addExec(p, path, proc.Args, env)
+}
+
 // addCredentials adds the steps that make the process's privileges: the seccomp filter
 // (compiled, or nil), the bounding set, user and groups, capabilities and no_new_privs, in the
-// order the kernel allows them. lastCap is the kernel's highest capability number, which
-// the caller reads before the process leaves the host's /proc.
+// order the kernel allows them.
 //
 // A notify filter is not loaded here: init loads it earlier, to pass its listener on.
-func addCredentials(p *sysprog.Program, proc *specs.Process, filter []unix.SockFilter, flags []specs.LinuxSeccompFlag, lastCap int) error {
+func addCredentials(p *sysprog.Program, proc *specs.Process, filter []unix.SockFilter, flags []specs.LinuxSeccompFlag) error {
 	var caps capabilities.Sets
+	lastCap := 0
 	if proc.Capabilities != nil {
+		var err error
+		if lastCap, err = capabilities.LastCap(); err != nil {
+			return err
+		}
 		caps, _ = capabilities.Parse(proc.Capabilities, lastCap)
 		caps = capabilities.Available(caps, lastCap)
 	}
