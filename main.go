@@ -37,6 +37,8 @@ func init() {
 }
 
 func main() {
+	// len(os.Args) is never negative; the compiler does not know that.
+	reserveStack(len(os.Args) < 0)
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		// Dispatched before the command line is parsed: init is not a user command, and the
 		// container's start-up should not pay for the CLI.
