@@ -13,17 +13,36 @@ import (
 // a rootfs that swaps a directory for a symlink during create cannot make a
 // read-only bind end up writable, nor move the bind elsewhere (CVE-2021-30465).
 func bindMount(c *Config, src, dest string, opts MountOptions) error {
+	mnt, err := detachedBind(src, dest, opts)
+	if err != nil {
+		return err
+	}
+	defer mnt.Close()
+	return attachMount(c, mnt, src, dest, opts)
+}
+
+// bindMountOn binds src like bindMount, onto dst: a mount point the caller made and opened
+// itself (dest only names it in errors).
+func bindMountOn(src, dest string, dst *os.File, opts MountOptions) error {
+	mnt, err := detachedBind(src, dest, opts)
+	if err != nil {
+		return err
+	}
+	defer mnt.Close()
+	return attachMountOn(mnt, src, dest, dst, opts)
+}
+
+// detachedBind makes a detached bind of src (recursive with MS_REC).
+func detachedBind(src, dest string, opts MountOptions) (*os.File, error) {
 	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC
 	if opts.Flags&unix.MS_REC != 0 {
 		flags |= unix.AT_RECURSIVE
 	}
 	fd, err := unix.OpenTree(unix.AT_FDCWD, src, uint(flags))
 	if err != nil {
-		return mountError(src, "bind", dest, fmt.Errorf("open_tree: %w", err))
+		return nil, mountError(src, "bind", dest, fmt.Errorf("open_tree: %w", err))
 	}
-	mnt := os.NewFile(uintptr(fd), src)
-	defer mnt.Close()
-	return attachMount(c, mnt, src, dest, opts)
+	return os.NewFile(uintptr(fd), src), nil
 }
 
 // attachMount gives a detached bind (from bindMount, or idmapped by the
@@ -33,6 +52,17 @@ func attachMount(c *Config, mnt *os.File, src, dest string, opts MountOptions) e
 	if err := unix.Fstat(int(mnt.Fd()), &st); err != nil {
 		return mountError(src, "bind", dest, fmt.Errorf("stat detached mount: %w", err))
 	}
+	dst, err := mountpoint(c.Rootfs, dest, st.Mode&unix.S_IFMT == unix.S_IFDIR)
+	if err != nil {
+		return mountError(src, "bind", dest, err)
+	}
+	defer dst.Close()
+	return attachMountOn(mnt, src, dest, dst, opts)
+}
+
+// attachMountOn gives the detached bind mnt its flags and attaches it on the
+// open mount point dst.
+func attachMountOn(mnt *os.File, src, dest string, dst *os.File, opts MountOptions) error {
 	fd := int(mnt.Fd())
 	// The options' flags apply to the top mount, as a bind remount would; the
 	// r* attributes to the whole tree.
@@ -48,12 +78,7 @@ func attachMount(c *Config, mnt *os.File, src, dest string, opts MountOptions) e
 			return mountError(src, "bind", dest, fmt.Errorf("mount_setattr recursive: %w", err))
 		}
 	}
-	dst, err := mountpoint(c.Rootfs, dest, st.Mode&unix.S_IFMT == unix.S_IFDIR)
-	if err != nil {
-		return mountError(src, "bind", dest, err)
-	}
-	defer dst.Close()
-	err = unix.MoveMount(fd, "", int(dst.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
+	err := unix.MoveMount(fd, "", int(dst.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
 	if err != nil {
 		return mountError(src, "bind", dest, fmt.Errorf("move_mount: %w", err))
 	}

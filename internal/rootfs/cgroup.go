@@ -129,19 +129,20 @@ func openTmpfs(root, unsafePath string) (*os.File, error) {
 }
 
 // mountHierarchy puts one v1 hierarchy at dest, the directory h.name of the
-// tmpfs dir.
+// tmpfs dir. The mount point is made in dir by descriptor, not looked up from
+// the rootfs: the tmpfs was mounted a moment ago and nothing else has seen it.
 func mountHierarchy(c *Config, dir *os.File, h v1Hierarchy, dest string, opts MountOptions) error {
-	if !c.NewCgroupNS {
-		b := opts
-		b.Flags |= unix.MS_BIND | unix.MS_REC
-		b.Propagation = nil
-		return bindMount(c, h.source, dest, b)
-	}
 	dst, err := mkdirAt(dir, h.name)
 	if err != nil {
 		return mountError("cgroup", "cgroup", dest, err)
 	}
 	defer dst.Close()
+	if !c.NewCgroupNS {
+		b := opts
+		b.Flags |= unix.MS_BIND | unix.MS_REC
+		b.Propagation = nil
+		return bindMountOn(h.source, dest, dst, b)
+	}
 	flags := uintptr(cgroupMountFlags) | opts.Flags&unix.MS_RDONLY
 	data := strings.Join(h.controllers, ",")
 	if err := mount("cgroup", fdPath(dst), "cgroup", flags, data); err != nil {
