@@ -36,7 +36,7 @@ var createCommand = cli.Command{
 		if err := checkArgs(ctx, 1, "<container-id>"); err != nil {
 			return err
 		}
-		c, _, err := createContainer(ctx, true)
+		c, _, err := createContainer(ctx, true, false)
 		if err != nil {
 			return err
 		}
@@ -47,7 +47,8 @@ var createCommand = cli.Command{
 // createContainer is the part of create and run that makes the container. detach says whether
 // this runo process goes away after create, so a terminal needs a console socket; without one,
 // a foreground run relays the container's pty to its own stdio (the returned ptyRelay).
-func createContainer(ctx *cli.Context, detach bool) (*libcontainer.Container, *ptyRelay, error) {
+// startsNext says that the caller starts the container right away.
+func createContainer(ctx *cli.Context, detach, startsNext bool) (*libcontainer.Container, *ptyRelay, error) {
 	id := ctx.Args().First()
 	if err := specconv.ValidateID(id); err != nil {
 		return nil, nil, err
@@ -84,6 +85,7 @@ func createContainer(ctx *cli.Context, detach bool) (*libcontainer.Container, *p
 		SystemdCgroup: ctx.GlobalBool("systemd-cgroup"),
 		Rootless:      isRootless,
 		PreserveFDs:   ctx.Int("preserve-fds"),
+		StartsNext:    startsNext,
 		Stdin:         os.Stdin,
 		Stdout:        os.Stdout,
 		Stderr:        os.Stderr,

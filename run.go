@@ -34,7 +34,7 @@ var runCommand = cli.Command{
 		if !detach {
 			sigs = catchSignals()
 		}
-		c, tty, err := createContainer(ctx, detach)
+		c, tty, err := createContainer(ctx, detach, true)
 		if err != nil {
 			return err
 		}

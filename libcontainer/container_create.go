@@ -38,7 +38,11 @@ type CreateOptions struct {
 	// they were delegated to that user, and a user namespace's setgroups is denied.
 	Rootless bool
 	// PreserveFDs passes the caller's fds 3 .. 3+PreserveFDs-1 to the container's process.
-	PreserveFDs           int
+	PreserveFDs int
+	// StartsNext says that the caller starts the container right after Create (runo run):
+	// init then keeps what it mapped of runo's binary while it waits, rather than dropping
+	// it and faulting it back in a moment later (see initProcess.shedMemory).
+	StartsNext            bool
 	Stdin, Stdout, Stderr *os.File
 	Log                   *slog.Logger
 }
@@ -251,6 +255,7 @@ func (c *Container) bootstrap(o CreateOptions, s *syncConn) error {
 		Bundle:       o.Config.Bundle,
 		NoPivot:      o.NoPivot,
 		NoNewKeyring: o.NoNewKeyring,
+		KeepMemory:   o.StartsNext,
 		PreserveFDs:  o.PreserveFDs,
 		State:        c.ociState(Creating),
 	}

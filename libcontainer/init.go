@@ -37,6 +37,8 @@ type initConfig struct {
 	Seccomp *seccompFilter
 	// Exec is set for a process that `runo exec` adds to a running container.
 	Exec bool
+	// KeepMemory is set when the start comes right after the create (CreateOptions.StartsNext).
+	KeepMemory bool
 }
 
 // initProcess is the state of `runo init` while it builds the container.
@@ -92,7 +94,9 @@ func Init() error {
 		return err
 	}
 	syncFile.Close()
-	p.shedMemory()
+	if !p.cfg.KeepMemory {
+		p.shedMemory()
+	}
 	fifo, err := p.waitForStart()
 	if err != nil {
 		if fifo >= 0 {

@@ -39,6 +39,7 @@ func encodeInitConfig(cfg *initConfig) []byte {
 	}
 	putSeccompFilter(w, cfg.Seccomp)
 	w.Bool(cfg.Exec)
+	w.Bool(cfg.KeepMemory)
 	return w.Bytes()
 }
 
@@ -89,6 +90,7 @@ func decodeInitConfig(b []byte) (*initConfig, error) {
 	}
 	cfg.Seccomp = getSeccompFilter(r)
 	cfg.Exec = r.Bool()
+	cfg.KeepMemory = r.Bool()
 	if err := r.Err(); err != nil {
 		return nil, fmt.Errorf("decode init config: %w", err)
 	}
