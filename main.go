@@ -32,7 +32,7 @@ func init() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		// The container's init changes namespaces and credentials of the thread that will
 		// execve: keep main on the main thread from the very start.
-		runtime.LockOSThread()
+		libcontainer.InitThread()
 	}
 }
 

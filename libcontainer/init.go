@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -56,6 +57,17 @@ type initProcess struct {
 	// env the environment it gets.
 	execPath string
 	env      []string
+}
+
+// InitThread prepares the main thread of `runo init`, before anything else runs on it: main
+// calls it from an init function. It locks the main goroutine to the main thread (see Init)
+// and resets the thread's timer slack, which init started with raised for the Go runtime's
+// monitor thread (initTimerSlack), to the default it was created with: runo's own. The
+// threads the main thread makes from now on, the container's process and its hooks inherit
+// that one.
+func InitThread() {
+	unix.Prctl(unix.PR_SET_TIMERSLACK, 0, 0, 0, 0)
+	runtime.LockOSThread()
 }
 
 // Init is the container's first process: it builds the container around itself and execs the
