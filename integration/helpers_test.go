@@ -625,6 +625,7 @@ type probeFacts struct {
 	Caps        map[string]string `json:"caps"`
 	NoNewPrivs  int               `json:"no_new_privs"`
 	OOMScoreAdj int               `json:"oom_score_adj"`
+	TimerSlack  int               `json:"timer_slack"`
 	Rlimits     map[string]struct {
 		Soft uint64 `json:"soft"`
 		Hard uint64 `json:"hard"`

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // TestRunProcess checks the process a container runs: what config.json's process says is
@@ -46,6 +47,12 @@ func TestRunProcess(t *testing.T) {
 	}
 	if got, want := fmt.Sprint(f.Groups), "[1002 1003]"; got != want {
 		t.Errorf("supplementary groups = %s, want %s", got, want)
+	}
+	// runo init runs with a raised timer slack (initTimerSlack); the process gets runo's.
+	if want, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0); err != nil {
+		t.Errorf("PR_GET_TIMERSLACK: %v", err)
+	} else if f.TimerSlack != want {
+		t.Errorf("timer slack = %d ns, want runo's %d ns", f.TimerSlack, want)
 	}
 	if got, want := f.Umask, 0o027; got != want {
 		t.Errorf("umask = %#o, want %#o", got, want)

@@ -88,6 +88,7 @@ type Facts struct {
 	Caps        map[string]string `json:"caps"` // CapInh, CapPrm, CapEff, CapBnd, CapAmb as hex
 	NoNewPrivs  int               `json:"no_new_privs"`
 	OOMScoreAdj int               `json:"oom_score_adj"`
+	TimerSlack  int               `json:"timer_slack"` // PR_GET_TIMERSLACK, in ns
 	Rlimits     map[string]Rlimit `json:"rlimits"`
 	Mounts      []Mount           `json:"mounts"`
 	Processes   []Process         `json:"processes"`
@@ -135,6 +136,8 @@ func gatherFacts() Facts {
 	groups, err := os.Getgroups()
 	note(err)
 	f.Groups = append([]int{}, groups...) // [] rather than null when there are none
+	f.TimerSlack, err = unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0)
+	note(err)
 	f.Umask = syscall.Umask(0)
 	syscall.Umask(f.Umask)
 	f.Cwd, err = os.Getwd()
