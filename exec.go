@@ -152,7 +152,10 @@ func runExec(ctx *cli.Context, c *libcontainer.Container, proc *specs.Process, p
 	detach := ctx.Bool("detach")
 	var sigs *signalCatcher
 	if !detach {
-		sigs = catchSignals() // in the background, while the process is set up
+		var err error
+		if sigs, err = catchSignals(); err != nil {
+			return err
+		}
 	}
 	socket := ctx.String("console-socket")
 	switch {

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"syscall"
 
 	"github.com/urfave/cli"
 	"golang.org/x/sys/unix"
 
+	"github.com/runo-project/runo/internal/sigrelay"
 	"github.com/runo-project/runo/libcontainer"
 )
 
@@ -32,7 +32,10 @@ var runCommand = cli.Command{
 		}
 		var sigs *signalCatcher
 		if !detach {
-			sigs = catchSignals()
+			var err error
+			if sigs, err = catchSignals(); err != nil {
+				return err
+			}
 		}
 		c, tty, err := createContainer(ctx, detach, true)
 		if err != nil {
@@ -65,25 +68,16 @@ var runCommand = cli.Command{
 	},
 }
 
-// signalCatcher holds the signals a foreground runo relays to the container's process.
-//
-// Subscribing to a signal costs os/signal a round trip with the runtime's signal-mask thread:
-// 20-40 us each, 1-3 ms for all of them, more than the rest of a container's start. So
-// catchSignals subscribes in the background, while the container is being set up, and ready
-// waits before the process runs for the standard signals, whose default action (or the Go
-// runtime's) would kill or stop runo and leave the process behind, or which a supervisor may
-// send at once. The real-time ones, more than half of the cost, follow: until they are
-// subscribed the Go runtime ignores them (they are forwarded from then on), and a short
-// process's parent exits before paying for them. SIGCHLD and SIGURG (Go's own preemption) are
-// not relayed, so not caught. The subscription is never cancelled (that costs the same
-// again): the parent exits once its process has.
-type signalCatcher struct {
-	signals    chan os.Signal
-	subscribed chan struct{} // closed once the standard signals are caught
-}
+// signalCatcher holds the signals a foreground runo relays to the container's process, caught
+// by internal/sigrelay: all but the few that go through os/signal are caught by the time
+// catchSignals returns, and ready waits for those few, before the process runs. A nil
+// catcher (a detached process catches nothing) is ready. The catch is never undone: the
+// parent exits once its process has.
+type signalCatcher struct{ *sigrelay.Catcher }
 
-// standardSignals are the catchable signals 1-31 that runo relays.
-var standardSignals = []os.Signal{
+// standardSignals are the catchable signals 1-31 that runo relays: SIGCHLD and SIGURG (Go's
+// own preemption) are not relayed, so not caught.
+var standardSignals = []syscall.Signal{
 	unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGILL, unix.SIGTRAP, unix.SIGABRT,
 	unix.SIGBUS, unix.SIGFPE, unix.SIGUSR1, unix.SIGSEGV, unix.SIGUSR2, unix.SIGPIPE,
 	unix.SIGALRM, unix.SIGTERM, unix.SIGSTKFLT, unix.SIGCONT, unix.SIGTSTP, unix.SIGTTIN,
@@ -91,30 +85,29 @@ var standardSignals = []os.Signal{
 	unix.SIGIO, unix.SIGPWR, unix.SIGSYS,
 }
 
-func catchSignals() *signalCatcher {
-	c := &signalCatcher{signals: make(chan os.Signal, 32), subscribed: make(chan struct{})}
-	go func() {
-		signal.Notify(c.signals, standardSignals...)
-		close(c.subscribed)
-		signal.Notify(c.signals, signalRange(32, 64)...)
-	}()
-	return c
-}
-
-// signalRange lists the signals from lo to hi; os/signal skips those that cannot be caught.
-func signalRange(lo, hi int) []os.Signal {
-	var sigs []os.Signal
-	for n := lo; n <= hi; n++ {
+// realtimeSignals are the real-time signals runo relays: 34-64, as os/signal has them (32 and
+// 33 are the C library's own).
+func realtimeSignals() []syscall.Signal {
+	var sigs []syscall.Signal
+	for n := 34; n <= 64; n++ {
 		sigs = append(sigs, syscall.Signal(n))
 	}
 	return sigs
 }
 
-// ready returns once the standard signals are caught: from then on they are queued until
-// forwardUntilExit relays them. A nil catcher (a detached process catches nothing) is ready.
+func catchSignals() (*signalCatcher, error) {
+	c, err := sigrelay.Catch(append(append([]syscall.Signal{}, standardSignals...), realtimeSignals()...))
+	if err != nil {
+		return nil, err
+	}
+	return &signalCatcher{c}, nil
+}
+
+// ready returns once every relayed signal is caught: from then on they are queued until
+// forwardUntilExit relays them.
 func (c *signalCatcher) ready() {
 	if c != nil {
-		<-c.subscribed
+		c.Ready()
 	}
 }
 
@@ -130,7 +123,7 @@ func runForeground(c *libcontainer.Container, tty *ptyRelay, sigs *signalCatcher
 	if err := c.Start(); err != nil {
 		return 0, err
 	}
-	return forwardUntilExit(c.InitProcess(), tty, sigs.signals)
+	return forwardUntilExit(c.InitProcess(), tty, sigs.C)
 }
 
 // waitForeground relays tty and signals to proc until it exits, and returns its exit status
@@ -142,7 +135,7 @@ func waitForeground(proc *os.Process, tty *ptyRelay, sigs *signalCatcher) (int, 
 			return 0, err
 		}
 	}
-	return forwardUntilExit(proc, tty, sigs.signals)
+	return forwardUntilExit(proc, tty, sigs.C)
 }
 
 func forwardUntilExit(proc *os.Process, tty *ptyRelay, signals chan os.Signal) (int, error) {

@@ -7,12 +7,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestStandardSignals checks that a foreground runo waits for every standard signal it can
-// catch, except SIGCHLD and SIGURG, which it does not relay.
+// TestStandardSignals checks that a foreground runo catches every standard signal it can,
+// except SIGCHLD and SIGURG, which it does not relay.
 func TestStandardSignals(t *testing.T) {
 	have := make(map[syscall.Signal]bool)
-	for _, s := range standardSignals {
-		n := s.(syscall.Signal)
+	for _, n := range standardSignals {
 		if have[n] {
 			t.Errorf("%v listed twice", n)
 		}
