@@ -45,6 +45,7 @@ func main() {
 		libcontainer.Init()
 		os.Exit(1)
 	}
+	slowMonitor()
 	os.Exit(runApp(os.Args))
 }
 
