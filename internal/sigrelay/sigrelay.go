@@ -6,9 +6,12 @@
 // 58 relayed signals here, a seventh of a whole `runo run`. On amd64 Catch instead installs a
 // handler of its own (relay_amd64.s) with rt_sigaction, one system call per signal, which
 // writes the signal's number to a pipe; a goroutine reads the pipe and sends the signals on.
-// The signals that a fault raises (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP) stay with the Go
-// runtime, which turns a fault of runo's into a panic: they go through os/signal, as every
-// signal does on other architectures.
+// Some signals stay with the Go runtime and go through os/signal, as every signal does on
+// other architectures: those that a fault raises (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP),
+// which the runtime turns into a panic when runo faults; SIGPIPE, which the runtime raises
+// again with its default action, killing runo, when runo's stdout or stderr is a broken pipe,
+// unless os/signal has it; and SIGPROF, the runtime's profiler's, which os/signal accepts and
+// never delivers (so runo, like runc, does not relay it).
 package sigrelay
 
 import (
@@ -36,11 +39,12 @@ func (c *Catcher) Ready() {
 	<-c.ready
 }
 
-// faultSignals are raised by the kernel when a thread faults; their handler must be the Go
-// runtime's, which a returning handler would turn into an endless loop of faults.
-func isFault(s syscall.Signal) bool {
+// viaRuntime says that s must be caught through os/signal (see the package's comment): a
+// handler that returns from a fault signal would fault again for ever; for SIGPIPE the
+// runtime asks os/signal whether it is caught; SIGPROF is the runtime's.
+func viaRuntime(s syscall.Signal) bool {
 	switch s {
-	case unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP:
+	case unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP, unix.SIGPIPE, unix.SIGPROF:
 		return true
 	}
 	return false
@@ -50,12 +54,12 @@ func isFault(s syscall.Signal) bool {
 // handler writes to one pipe. The catch is never undone (runo exits once its process has).
 func Catch(sigs []syscall.Signal) (*Catcher, error) {
 	c := &Catcher{C: make(chan os.Signal, 32), ready: make(chan struct{})}
-	var own, viaRuntime []os.Signal
+	var own, notified []os.Signal
 	for _, s := range sigs {
-		if canHandle && !isFault(s) {
+		if canHandle && !viaRuntime(s) {
 			own = append(own, s)
 		} else {
-			viaRuntime = append(viaRuntime, s)
+			notified = append(notified, s)
 		}
 	}
 	if len(own) > 0 {
@@ -64,8 +68,8 @@ func Catch(sigs []syscall.Signal) (*Catcher, error) {
 		}
 	}
 	go func() {
-		if len(viaRuntime) > 0 {
-			signal.Notify(c.C, viaRuntime...)
+		if len(notified) > 0 {
+			signal.Notify(c.C, notified...)
 		}
 		close(c.ready)
 	}()

@@ -1,6 +1,7 @@
 package sigrelay
 
 import (
+	"errors"
 	"os"
 	"syscall"
 	"testing"
@@ -13,7 +14,7 @@ import (
 // the test process and expects it on C; a fault still panics.
 func TestCatch(t *testing.T) {
 	sigrtmin3 := syscall.Signal(37)
-	c, err := Catch([]syscall.Signal{unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH, sigrtmin3, unix.SIGSEGV})
+	c, err := Catch([]syscall.Signal{unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH, sigrtmin3, unix.SIGSEGV, unix.SIGPIPE})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +58,34 @@ func TestCatch(t *testing.T) {
 	}
 	if got[unix.SIGUSR2] != 1 || got[sigrtmin3] != 40 {
 		t.Errorf("caught %v, want 1 SIGUSR2 and 40 of signal 37", got)
+	}
+
+	// A write to stdout, a broken pipe, fails with EPIPE: the runtime, which kills a process
+	// whose stdout breaks unless os/signal has SIGPIPE, lets the test live, and relays it.
+	saved, err := unix.Dup(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(p[0])
+	unix.Dup2(p[1], 1)
+	_, werr := os.Stdout.Write([]byte("x"))
+	unix.Dup2(saved, 1)
+	unix.Close(saved)
+	unix.Close(p[1])
+	if !errors.Is(werr, syscall.EPIPE) {
+		t.Errorf("write to a broken stdout: %v, want EPIPE", werr)
+	}
+	select {
+	case s := <-c.C:
+		if s != unix.SIGPIPE {
+			t.Errorf("after EPIPE caught %v, want SIGPIPE", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("SIGPIPE not caught")
 	}
 
 	// SIGSEGV is caught for relaying when sent, and a nil dereference still panics.
