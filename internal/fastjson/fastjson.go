@@ -1,0 +1,600 @@
+// Package fastjson decodes JSON documents into Go values the way encoding/json does, for the
+// documents whose decoding is plain, without encoding/json's per-type caches.
+//
+// A runo process decodes one config.json and exits. encoding/json builds, for every struct
+// type it meets, a cache of its fields (names folded for case-insensitive matching, sorted,
+// dominance resolved) and a decoder: for the runtime-spec types, 0.8 ms of a fresh process's
+// CPU to decode a 2.5 KB config, a tenth of a whole `runo run`. Decode matches JSON keys to
+// struct fields by their exact names with a lookup built from the json tags (about a
+// microsecond per type) and sets the fields through reflect.
+//
+// Decode does not decide anything encoding/json would decide differently: it reports false
+// for every document whose decoding takes more than exact matches and plain values (a key
+// that matches a field only case-insensitively, a duplicate key, a value of another type than
+// its field's, a number out of its field's range, an escape it does not know, invalid UTF-8
+// or JSON, an interface, array or []byte field, an embedded struct, a ",string" field). The
+// caller then decodes with encoding/json, which gives the same value or the error.
+package fastjson
+
+import (
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Decode decodes data into v, a non-nil pointer to a zero value, and reports whether it did.
+// After false, v holds a partial decoding: the caller decodes again into a fresh value.
+func Decode(data []byte, v any) bool {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return false
+	}
+	d := decoder{data: data, structs: map[reflect.Type]*structInfo{}, custom: map[reflect.Type]bool{}}
+	d.space()
+	if !d.value(rv.Elem()) {
+		return false
+	}
+	d.space()
+	return d.pos == len(d.data)
+}
+
+type decoder struct {
+	data    []byte
+	pos     int
+	depth   int                          // objects and arrays open at pos
+	structs map[reflect.Type]*structInfo // for this document only
+	custom  map[reflect.Type]bool        // has a method of its own to decode itself
+}
+
+// maxDepth is the nesting beyond which Decode declines: encoding/json refuses a document
+// nested deeper than its own limit (10000), which Decode need not know.
+const maxDepth = 1000
+
+// open enters an object or array at d.pos.
+func (d *decoder) open() bool {
+	d.pos++
+	d.depth++
+	d.space()
+	return d.depth <= maxDepth
+}
+
+// The methods by which a type decodes itself in encoding/json.
+var (
+	jsonUnmarshaler = reflect.TypeFor[interface{ UnmarshalJSON([]byte) error }]()
+	textUnmarshaler = reflect.TypeFor[interface{ UnmarshalText([]byte) error }]()
+)
+
+// decodesItself reports whether encoding/json would leave values of t to their own method.
+func (d *decoder) decodesItself(t reflect.Type) bool {
+	c, ok := d.custom[t]
+	if !ok {
+		p := reflect.PointerTo(t)
+		c = p.Implements(jsonUnmarshaler) || p.Implements(textUnmarshaler)
+		d.custom[t] = c
+	}
+	return c
+}
+
+// structInfo is what Decode knows of a struct type: its fields by JSON name.
+type structInfo struct {
+	index map[string]int // JSON name -> its number, in names and paths
+	names []string       // JSON names, for the case-insensitive check
+	paths [][]int        // field index paths (through embedded structs)
+}
+
+// info returns t's fields, or nil when Decode leaves t to encoding/json.
+func (d *decoder) info(t reflect.Type) *structInfo {
+	if s, ok := d.structs[t]; ok {
+		return s
+	}
+	s := &structInfo{index: make(map[string]int, t.NumField())}
+	if !s.add(t, nil) {
+		s = nil
+	}
+	d.structs[t] = s
+	return s
+}
+
+// add adds the fields of t, reached through the index path at, and reports whether their
+// decoding is plain: an embedded struct without a tag has its fields promoted, and a name that
+// two fields share (which encoding/json resolves by depth and tags) is not plain.
+func (s *structInfo) add(t reflect.Type, at []int) bool {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		path := append(append([]int{}, at...), i)
+		if f.Anonymous {
+			if tag != "" || f.Type.Kind() != reflect.Struct {
+				return false
+			}
+			if !s.add(f.Type, path) {
+				return false
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if strings.Contains(","+opts+",", ",string,") {
+			return false
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if _, dup := s.index[name]; dup {
+			return false
+		}
+		s.index[name] = len(s.names)
+		s.names = append(s.names, name)
+		s.paths = append(s.paths, path)
+	}
+	return true
+}
+
+func (d *decoder) space() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+// value decodes the value at d.pos into v.
+func (d *decoder) value(v reflect.Value) bool {
+	if d.pos >= len(d.data) || d.decodesItself(v.Type()) {
+		return false
+	}
+	c := d.data[d.pos]
+	if c == 'n' {
+		if !d.literal("null") {
+			return false
+		}
+		// encoding/json: null makes a pointer, slice or map nil and leaves anything else.
+		switch v.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
+			v.SetZero()
+		}
+		return true
+	}
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		return d.value(v.Elem())
+	}
+	switch c {
+	case '{':
+		switch v.Kind() {
+		case reflect.Struct:
+			return d.object(v)
+		case reflect.Map:
+			return d.mapObject(v)
+		}
+		return false
+	case '[':
+		if v.Kind() != reflect.Slice || v.Type().Elem().Kind() == reflect.Uint8 {
+			return false // arrays; []byte is base64 to encoding/json
+		}
+		return d.array(v)
+	case '"':
+		if v.Kind() != reflect.String {
+			return false
+		}
+		s, ok := d.str()
+		if ok {
+			v.SetString(s)
+		}
+		return ok
+	case 't', 'f':
+		if v.Kind() != reflect.Bool {
+			return false
+		}
+		if c == 't' {
+			v.SetBool(true)
+			return d.literal("true")
+		}
+		return d.literal("false")
+	}
+	if c == '-' || '0' <= c && c <= '9' {
+		return d.number(v)
+	}
+	return false
+}
+
+func (d *decoder) literal(lit string) bool {
+	if !strings.HasPrefix(string(d.data[d.pos:min(len(d.data), d.pos+len(lit))]), lit) {
+		return false
+	}
+	d.pos += len(lit)
+	return true
+}
+
+// object decodes a JSON object into the struct v.
+func (d *decoder) object(v reflect.Value) bool {
+	s := d.info(v.Type())
+	if s == nil {
+		return false
+	}
+	var seen []bool
+	if !d.open() {
+		return false
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		return d.close()
+	}
+	for {
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return false
+		}
+		key, ok := d.str()
+		if !ok || !d.colon() {
+			return false
+		}
+		if n, ok := s.index[key]; ok {
+			if seen == nil {
+				seen = make([]bool, len(s.names))
+			}
+			if seen[n] {
+				return false // a duplicate: encoding/json decodes it into the first
+			}
+			seen[n] = true
+			if !d.value(v.FieldByIndex(s.paths[n])) {
+				return false
+			}
+		} else {
+			for _, name := range s.names {
+				if strings.EqualFold(name, key) {
+					return false // encoding/json would set that field
+				}
+			}
+			if !d.skip() {
+				return false
+			}
+		}
+		if !d.next('}') {
+			return false
+		}
+		if d.data[d.pos-1] == '}' {
+			d.depth--
+			return true
+		}
+	}
+}
+
+// close leaves an empty object or array at its closing byte.
+func (d *decoder) close() bool {
+	d.pos++
+	d.depth--
+	return true
+}
+
+// mapObject decodes a JSON object into the map v, whose keys are strings.
+func (d *decoder) mapObject(v reflect.Value) bool {
+	t := v.Type()
+	if t.Key().Kind() != reflect.String || d.decodesItself(t.Key()) {
+		return false
+	}
+	if v.IsNil() {
+		v.Set(reflect.MakeMap(t))
+	}
+	if !d.open() {
+		return false
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		return d.close()
+	}
+	for {
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return false
+		}
+		key, ok := d.str()
+		if !ok || !d.colon() {
+			return false
+		}
+		elem := reflect.New(t.Elem()).Elem()
+		if !d.value(elem) {
+			return false
+		}
+		v.SetMapIndex(reflect.ValueOf(key).Convert(t.Key()), elem)
+		if !d.next('}') {
+			return false
+		}
+		if d.data[d.pos-1] == '}' {
+			d.depth--
+			return true
+		}
+	}
+}
+
+// array decodes a JSON array into the slice v: empty, not nil, for [] as encoding/json has it.
+func (d *decoder) array(v reflect.Value) bool {
+	s := reflect.MakeSlice(v.Type(), 0, 0)
+	if !d.open() {
+		return false
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		v.Set(s)
+		return d.close()
+	}
+	elem := reflect.New(v.Type().Elem()).Elem()
+	for {
+		elem.SetZero()
+		if !d.value(elem) {
+			return false
+		}
+		s = reflect.Append(s, elem)
+		if !d.next(']') {
+			return false
+		}
+		if d.data[d.pos-1] == ']' {
+			v.Set(s)
+			d.depth--
+			return true
+		}
+	}
+}
+
+// colon consumes the ':' after a key, with the space around it.
+func (d *decoder) colon() bool {
+	d.space()
+	if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+		return false
+	}
+	d.pos++
+	d.space()
+	return true
+}
+
+// next consumes the ',' before the next member or element, or the closing byte, with the
+// space around them.
+func (d *decoder) next(closing byte) bool {
+	d.space()
+	if d.pos >= len(d.data) {
+		return false
+	}
+	switch d.data[d.pos] {
+	case ',':
+		d.pos++
+		d.space()
+		return true
+	case closing:
+		d.pos++
+		return true
+	}
+	return false
+}
+
+// number decodes a JSON number into the integer or float v, as encoding/json does: an integer
+// field takes only an integer in its range.
+func (d *decoder) number(v reflect.Value) bool {
+	start := d.pos
+	if d.data[d.pos] == '-' {
+		d.pos++
+	}
+	digits := d.pos
+	for d.pos < len(d.data) && '0' <= d.data[d.pos] && d.data[d.pos] <= '9' {
+		d.pos++
+	}
+	if d.pos == digits || d.data[digits] == '0' && d.pos-digits > 1 {
+		return false // no digits, or a leading zero
+	}
+	integer := true
+	if d.pos < len(d.data) && d.data[d.pos] == '.' {
+		integer = false
+		d.pos++
+		if !d.digits() {
+			return false
+		}
+	}
+	if d.pos < len(d.data) && (d.data[d.pos] == 'e' || d.data[d.pos] == 'E') {
+		integer = false
+		d.pos++
+		if d.pos < len(d.data) && (d.data[d.pos] == '+' || d.data[d.pos] == '-') {
+			d.pos++
+		}
+		if !d.digits() {
+			return false
+		}
+	}
+	lit := string(d.data[start:d.pos])
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, err := strconv.ParseInt(lit, 10, 64)
+		if !integer || err != nil || v.OverflowInt(n) {
+			return false
+		}
+		v.SetInt(n)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		n, err := strconv.ParseUint(lit, 10, 64)
+		if !integer || err != nil || v.OverflowUint(n) {
+			return false
+		}
+		v.SetUint(n)
+	case reflect.Float32, reflect.Float64:
+		f, err := strconv.ParseFloat(lit, v.Type().Bits())
+		if err != nil || v.OverflowFloat(f) {
+			return false
+		}
+		v.SetFloat(f)
+	default:
+		return false
+	}
+	return true
+}
+
+func (d *decoder) digits() bool {
+	start := d.pos
+	for d.pos < len(d.data) && '0' <= d.data[d.pos] && d.data[d.pos] <= '9' {
+		d.pos++
+	}
+	return d.pos > start
+}
+
+// str decodes the JSON string at d.pos. Invalid UTF-8, which encoding/json replaces, and
+// unpaired surrogates are left to encoding/json.
+func (d *decoder) str() (string, bool) {
+	d.pos++ // "
+	start := d.pos
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			raw := d.data[start:d.pos]
+			d.pos++
+			if !utf8.Valid(raw) {
+				return "", false
+			}
+			return string(raw), true
+		case c == '\\':
+			return d.escaped(start)
+		case c < 0x20:
+			return "", false
+		}
+		d.pos++
+	}
+	return "", false
+}
+
+// escaped decodes the rest of a string that has escapes, from its start.
+func (d *decoder) escaped(start int) (string, bool) {
+	var b strings.Builder
+	b.Write(d.data[start:d.pos])
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			d.pos++
+			s := b.String()
+			if !utf8.ValidString(s) {
+				return "", false
+			}
+			return s, true
+		case c < 0x20:
+			return "", false
+		case c != '\\':
+			b.WriteByte(c)
+			d.pos++
+			continue
+		}
+		if d.pos+1 >= len(d.data) {
+			return "", false
+		}
+		e := d.data[d.pos+1]
+		d.pos += 2
+		switch e {
+		case '"', '\\', '/':
+			b.WriteByte(e)
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'u':
+			r, ok := d.hex4()
+			if !ok {
+				return "", false
+			}
+			if utf16.IsSurrogate(r) {
+				if d.pos+1 >= len(d.data) || d.data[d.pos] != '\\' || d.data[d.pos+1] != 'u' {
+					return "", false
+				}
+				d.pos += 2
+				r2, ok := d.hex4()
+				if !ok {
+					return "", false
+				}
+				r = utf16.DecodeRune(r, r2)
+				if r == utf8.RuneError {
+					return "", false
+				}
+			}
+			b.WriteRune(r)
+		default:
+			return "", false
+		}
+	}
+	return "", false
+}
+
+func (d *decoder) hex4() (rune, bool) {
+	if d.pos+4 > len(d.data) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(d.data[d.pos:d.pos+4]), 16, 16)
+	if err != nil {
+		return 0, false
+	}
+	d.pos += 4
+	return rune(n), true
+}
+
+// skip passes over the value at d.pos, a member no field takes, checking its syntax.
+func (d *decoder) skip() bool {
+	if d.pos >= len(d.data) {
+		return false
+	}
+	switch c := d.data[d.pos]; {
+	case c == '"':
+		_, ok := d.str()
+		return ok
+	case c == '{':
+		if !d.open() {
+			return false
+		}
+		if d.pos < len(d.data) && d.data[d.pos] == '}' {
+			return d.close()
+		}
+		for {
+			if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+				return false
+			}
+			if _, ok := d.str(); !ok || !d.colon() || !d.skip() || !d.next('}') {
+				return false
+			}
+			if d.data[d.pos-1] == '}' {
+				d.depth--
+				return true
+			}
+		}
+	case c == '[':
+		if !d.open() {
+			return false
+		}
+		if d.pos < len(d.data) && d.data[d.pos] == ']' {
+			return d.close()
+		}
+		for {
+			if !d.skip() || !d.next(']') {
+				return false
+			}
+			if d.data[d.pos-1] == ']' {
+				d.depth--
+				return true
+			}
+		}
+	case c == 't':
+		return d.literal("true")
+	case c == 'f':
+		return d.literal("false")
+	case c == 'n':
+		return d.literal("null")
+	case c == '-' || '0' <= c && c <= '9':
+		var f float64
+		return d.number(reflect.ValueOf(&f).Elem())
+	}
+	return false
+}
