@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli"
 
+	"github.com/runo-project/runo/internal/fastjson"
 	"github.com/runo-project/runo/internal/selfexe"
 	"github.com/runo-project/runo/libcontainer"
 )
@@ -73,7 +73,7 @@ func execProcess(ctx *cli.Context, c *libcontainer.Container) (*specs.Process, e
 			return nil, fmt.Errorf("--process: %w", err)
 		}
 		var p specs.Process
-		if err := json.Unmarshal(data, &p); err != nil {
+		if err := fastjson.Unmarshal(data, &p); err != nil {
 			return nil, fmt.Errorf("--process %s: %w", path, err)
 		}
 		return &p, nil

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/user"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/urfave/cli"
 
+	"github.com/runo-project/runo/internal/fastjson"
 	"github.com/runo-project/runo/libcontainer"
 )
 
@@ -48,7 +48,13 @@ var listCommand = cli.Command{
 			states = append(states, st)
 		}
 		if format == "json" {
-			return json.NewEncoder(os.Stdout).Encode(states)
+			// json.Encoder's output: Marshal's and a newline.
+			b, err := fastjson.Marshal(states)
+			if err != nil {
+				return err
+			}
+			_, err = os.Stdout.Write(append(b, '\n'))
+			return err
 		}
 		// tabwriter writes each cell on its own: buffer them into one write to stdout.
 		out := bufio.NewWriter(os.Stdout)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli"
+
+	"github.com/runo-project/runo/internal/fastjson"
 )
 
 // logHandler writes logrus-compatible lines, because engines parse them: containerd keeps the
@@ -61,7 +62,7 @@ func formatLogLine(asJSON bool, level, msg string, t time.Time) string {
 	ts := t.UTC().Format(time.RFC3339)
 	if asJSON {
 		// encoding/json sorts map keys: level, msg, time, as logrus writes them.
-		b, _ := json.Marshal(map[string]string{"level": level, "msg": msg, "time": ts})
+		b, _ := fastjson.Marshal(map[string]string{"level": level, "msg": msg, "time": ts})
 		return string(b) + "\n"
 	}
 	return fmt.Sprintf("time=%q level=%s msg=%s\n", ts, level, strconv.Quote(msg))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/urfave/cli"
 
+	"github.com/runo-project/runo/internal/fastjson"
 	"github.com/runo-project/runo/specconv"
 )
 
@@ -35,7 +35,7 @@ var specCommand = cli.Command{
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		data, err := json.MarshalIndent(spec, "", "\t")
+		data, err := fastjson.MarshalIndent(spec, "", "\t")
 		if err != nil {
 			return fmt.Errorf("encode spec: %w", err)
 		}

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 
 	"github.com/urfave/cli"
+
+	"github.com/runo-project/runo/internal/fastjson"
 )
 
 var stateCommand = cli.Command{
@@ -20,7 +21,7 @@ var stateCommand = cli.Command{
 		if err != nil {
 			return err
 		}
-		data, err := json.MarshalIndent(c.State(), "", "  ")
+		data, err := fastjson.MarshalIndent(c.State(), "", "  ")
 		if err != nil {
 			return fmt.Errorf("encode state: %w", err)
 		}

@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/runo-project/runo/cgroups"
 	"github.com/runo-project/runo/cgroups/manager"
+	"github.com/runo-project/runo/internal/fastjson"
 	"github.com/runo-project/runo/specconv"
 )
 
@@ -150,7 +150,7 @@ func (c *Container) decodeDetails(v any) error {
 	if err != nil {
 		return fmt.Errorf("read details of container %s: %w", c.id, err)
 	}
-	if err := json.Unmarshal(data, v); err != nil {
+	if err := fastjson.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("parse %s: %w", path, err)
 	}
 	return nil

@@ -3,13 +3,14 @@ package libcontainer
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os/exec"
 	"strings"
 	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/runo-project/runo/internal/fastjson"
 )
 
 // runHooks runs hooks in order with the state on stdin. The spec: "If a hook returns a non-zero
@@ -19,7 +20,7 @@ func runHooks(kind string, hooks []specs.Hook, state *specs.State) error {
 	if len(hooks) == 0 {
 		return nil
 	}
-	data, err := json.Marshal(state)
+	data, err := fastjson.Marshal(state)
 	if err != nil {
 		return fmt.Errorf("encode state for %s hooks: %w", kind, err)
 	}

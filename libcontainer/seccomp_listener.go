@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/internal/fastjson"
 )
 
 // awaitInit reads init's messages until want ("" for the end of file of an execve), passing a
@@ -55,7 +56,7 @@ func (c *Container) forwardListener(s *syncConn, sc *seccompFilter) error {
 		Metadata: sc.ListenerMetadata,
 		State:    *c.ociState(Creating),
 	}
-	data, err := json.Marshal(state)
+	data, err := fastjson.Marshal(state)
 	if err != nil {
 		return fmt.Errorf("encode seccomp listener state: %w", err)
 	}

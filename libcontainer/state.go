@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/runo-project/runo/cgroups"
+	"github.com/runo-project/runo/internal/fastjson"
 	"github.com/runo-project/runo/internal/sysfile"
 )
 
@@ -105,14 +105,14 @@ func (c *savedCgroup) MarshalJSON() ([]byte, error) {
 	if c.saved == nil {
 		return c.raw, nil
 	}
-	return json.Marshal(c.saved)
+	return fastjson.Marshal(c.saved)
 }
 
 // get returns the cgroup, decoding it on first use.
 func (c *savedCgroup) get() (*cgroups.Saved, error) {
 	if c.saved == nil {
 		var s cgroups.Saved
-		if err := json.Unmarshal(c.raw, &s); err != nil {
+		if err := fastjson.Unmarshal(c.raw, &s); err != nil {
 			return nil, fmt.Errorf("parse the cgroup of the state: %w", err)
 		}
 		c.saved = &s
@@ -156,7 +156,7 @@ func writeDetails(dir string, d *stateDetails) error { return writeJSON(dir, det
 // Preconditions: the caller holds the container's lock (lockDir), which makes the temporary
 // file's name its own.
 func writeJSON(dir, name string, v any) error {
-	data, err := json.Marshal(v)
+	data, err := fastjson.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", name, err)
 	}
@@ -179,7 +179,7 @@ func readState(dir string) (*savedState, error) {
 		return nil, err
 	}
 	var s savedState
-	if err := json.Unmarshal(data, &s.stateHeader); err != nil {
+	if err := fastjson.Unmarshal(data, &s.stateHeader); err != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
 	return &s, nil

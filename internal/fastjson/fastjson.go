@@ -11,12 +11,15 @@
 // Decode does not decide anything encoding/json would decide differently: it reports false
 // for every document whose decoding takes more than exact matches and plain values (a key
 // that matches a field only case-insensitively, a duplicate key, a value of another type than
-// its field's, a number out of its field's range, an escape it does not know, invalid UTF-8
-// or JSON, an interface, array or []byte field, an embedded struct, a ",string" field). The
-// caller then decodes with encoding/json, which gives the same value or the error.
+// its field's, a number out of its field's range, invalid base64, an escape it does not know,
+// invalid UTF-8 or JSON, an interface or array field, a tagged or pointer embedding, a
+// ",string" field, a type with UnmarshalText, an UnmarshalJSON that fails). The caller then
+// decodes with encoding/json, which gives the same value or the error. A type's UnmarshalJSON
+// is called as encoding/json calls it.
 package fastjson
 
 import (
+	"encoding/base64"
 	"reflect"
 	"strconv"
 	"strings"
@@ -66,6 +69,20 @@ var (
 	textUnmarshaler = reflect.TypeFor[interface{ UnmarshalText([]byte) error }]()
 )
 
+// unmarshaler gives the value at d.pos, null included, to v's UnmarshalJSON, as encoding/json
+// does; UnmarshalText, which encoding/json calls for strings only, is left to it.
+func (d *decoder) unmarshaler(v reflect.Value) bool {
+	if !v.CanAddr() || !reflect.PointerTo(v.Type()).Implements(jsonUnmarshaler) {
+		return false
+	}
+	start := d.pos
+	if !d.skip() {
+		return false
+	}
+	u := v.Addr().Interface().(interface{ UnmarshalJSON([]byte) error })
+	return u.UnmarshalJSON(d.data[start:d.pos]) == nil
+}
+
 // decodesItself reports whether encoding/json would leave values of t to their own method.
 func (d *decoder) decodesItself(t reflect.Type) bool {
 	c, ok := d.custom[t]
@@ -79,9 +96,11 @@ func (d *decoder) decodesItself(t reflect.Type) bool {
 
 // structInfo is what Decode knows of a struct type: its fields by JSON name.
 type structInfo struct {
-	index map[string]int // JSON name -> its number, in names and paths
-	names []string       // JSON names, for the case-insensitive check
-	paths [][]int        // field index paths (through embedded structs)
+	index     map[string]int // JSON name -> its number, in names and paths
+	names     []string       // JSON names, in encoding/json's order
+	paths     [][]int        // field index paths (through embedded structs)
+	omitempty []bool
+	omitzero  bool // some field has omitzero, which only encoding/json applies
 }
 
 // info returns t's fields, or nil when Decode leaves t to encoding/json.
@@ -124,8 +143,11 @@ func (s *structInfo) add(t reflect.Type, at []int) bool {
 		if strings.Contains(","+opts+",", ",string,") {
 			return false
 		}
+		s.omitzero = s.omitzero || strings.Contains(","+opts+",", ",omitzero,")
 		if name == "" {
 			name = f.Name
+		} else if !plainName(name) {
+			return false // encoding/json's rules for odd tag names
 		}
 		if _, dup := s.index[name]; dup {
 			return false
@@ -133,6 +155,17 @@ func (s *structInfo) add(t reflect.Type, at []int) bool {
 		s.index[name] = len(s.names)
 		s.names = append(s.names, name)
 		s.paths = append(s.paths, path)
+		s.omitempty = append(s.omitempty, strings.Contains(","+opts+",", ",omitempty,"))
+	}
+	return true
+}
+
+// plainName reports whether a tag's name has only letters, digits, '_', '-' and '.'.
+func plainName(name string) bool {
+	for _, c := range name {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
 	}
 	return true
 }
@@ -150,8 +183,11 @@ func (d *decoder) space() {
 
 // value decodes the value at d.pos into v.
 func (d *decoder) value(v reflect.Value) bool {
-	if d.pos >= len(d.data) || d.decodesItself(v.Type()) {
+	if d.pos >= len(d.data) {
 		return false
+	}
+	if d.decodesItself(v.Type()) {
+		return d.unmarshaler(v)
 	}
 	c := d.data[d.pos]
 	if c == 'n' {
@@ -186,14 +222,26 @@ func (d *decoder) value(v reflect.Value) bool {
 		}
 		return d.array(v)
 	case '"':
-		if v.Kind() != reflect.String {
-			return false
+		switch {
+		case v.Kind() == reflect.String:
+			s, ok := d.str()
+			if ok {
+				v.SetString(s)
+			}
+			return ok
+		case v.Type() == reflect.TypeFor[[]byte]():
+			s, ok := d.str()
+			if !ok {
+				return false
+			}
+			b, err := base64.StdEncoding.DecodeString(s)
+			if err != nil {
+				return false
+			}
+			v.SetBytes(b)
+			return true
 		}
-		s, ok := d.str()
-		if ok {
-			v.SetString(s)
-		}
-		return ok
+		return false
 	case 't', 'f':
 		if v.Kind() != reflect.Bool {
 			return false

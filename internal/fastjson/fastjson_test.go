@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -147,4 +148,46 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		same(t, doc)
 	})
+}
+
+type stateLike struct {
+	When    time.Time         `json:"when"`
+	Since   *time.Time        `json:"since,omitempty"`
+	Program []byte            `json:"program,omitempty"`
+	Spec    *specs.Spec       `json:"spec,omitempty"`
+	Limits  map[string]*int64 `json:"limits"`
+}
+
+// TestDecodeUnmarshalerAndBytes decodes values with an UnmarshalJSON method and []byte
+// fields, as encoding/json does them.
+func TestDecodeUnmarshalerAndBytes(t *testing.T) {
+	var filled specs.Spec
+	fill(reflect.ValueOf(&filled).Elem(), 4)
+	since := time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC)
+	limit := int64(-7)
+	in := stateLike{When: time.Date(2026, 12, 7, 20, 15, 0, 123, time.FixedZone("", -3600)), Since: &since,
+		Program: []byte{0, 1, 0xff}, Spec: &filled, Limits: map[string]*int64{"a": &limit, "b": nil}}
+	doc, err := json.Marshal(&in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{string(doc), `{"when":null,"since":null,"program":null}`,
+		`{"program":"AAH/"}`, `{"program":"AA\nH/"}`} {
+		var fast, std stateLike
+		if !Decode([]byte(d), &fast) {
+			t.Fatalf("Decode declined %s", d)
+		}
+		if err := json.Unmarshal([]byte(d), &std); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fast, std) {
+			t.Errorf("Decode and encoding/json differ on %s:\n%+v\n%+v", d, fast, std)
+		}
+	}
+	for _, d := range []string{`{"when":"yesterday"}`, `{"program":"!!"}`, `{"when":1}`} {
+		var s stateLike
+		if Decode([]byte(d), &s) {
+			t.Errorf("Decode took %s", d)
+		}
+	}
 }
