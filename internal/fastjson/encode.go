@@ -17,7 +17,7 @@ import (
 // pointer has on a value that cannot be addressed, what Decode declines in struct types, and
 // nesting beyond 1000 (a cycle, to encoding/json). The caller then uses json.Marshal.
 func Encode(v any) ([]byte, bool) {
-	e := encoder{decoder: decoder{structs: map[reflect.Type]*structInfo{}, custom: map[reflect.Type]bool{}}}
+	var e encoder
 	if !e.value(reflect.ValueOf(v)) {
 		return nil, false
 	}
@@ -25,7 +25,7 @@ func Encode(v any) ([]byte, bool) {
 }
 
 type encoder struct {
-	decoder // its caches of struct fields, and the depth
+	decoder // for its struct fields and its depth
 	out     []byte
 }
 
@@ -126,7 +126,7 @@ func (e *encoder) marshaler(v reflect.Value) bool {
 }
 
 func (e *encoder) object(v reflect.Value) bool {
-	s := e.info(v.Type())
+	s := fieldsOf(v.Type())
 	if s == nil || s.omitzero {
 		return false
 	}
@@ -172,7 +172,7 @@ func isEmpty(v reflect.Value) bool {
 
 func (e *encoder) mapObject(v reflect.Value) bool {
 	t := v.Type()
-	if t.Key().Kind() != reflect.String || e.decodesItself(t.Key()) ||
+	if t.Key().Kind() != reflect.String || decodesItself(t.Key()) ||
 		t.Key().Implements(textMarshaler) || reflect.PointerTo(t.Key()).Implements(textMarshaler) {
 		return false
 	}
