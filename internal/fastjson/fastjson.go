@@ -1,21 +1,23 @@
-// Package fastjson decodes JSON documents into Go values the way encoding/json does, for the
-// documents whose decoding is plain, without encoding/json's per-type caches.
+// Package fastjson decodes and encodes JSON the way encoding/json does, for the values whose
+// coding is plain, without encoding/json's per-type caches of decoders and encoders.
 //
-// A runo process decodes one config.json and exits. encoding/json builds, for every struct
-// type it meets, a cache of its fields (names folded for case-insensitive matching, sorted,
-// dominance resolved) and a decoder: for the runtime-spec types, 0.8 ms of a fresh process's
-// CPU to decode a 2.5 KB config, a tenth of a whole `runo run`. Decode matches JSON keys to
-// struct fields by their exact names with a lookup built from the json tags (about a
-// microsecond per type) and sets the fields through reflect.
+// A runo process decodes one config.json, writes a state and exits. encoding/json builds, for
+// every struct type it meets, a cache of its fields (names folded for case-insensitive
+// matching, sorted, dominance resolved) and a decoder or encoder: for the runtime-spec types,
+// 0.8 ms of a fresh process's CPU to decode a 2.5 KB config. Here JSON keys are matched to
+// struct fields by their exact names, with a lookup built once per type from the json tags,
+// and fields are read and set through reflect.
 //
-// Decode does not decide anything encoding/json would decide differently: it reports false
-// for every document whose decoding takes more than exact matches and plain values (a key
-// that matches a field only case-insensitively, a duplicate key, a value of another type than
-// its field's, a number out of its field's range, invalid base64, an escape it does not know,
-// invalid UTF-8 or JSON, an interface or array field, a tagged or pointer embedding, a
-// ",string" field, a type with UnmarshalText, an UnmarshalJSON that fails). The caller then
-// decodes with encoding/json, which gives the same value or the error. A type's UnmarshalJSON
-// is called as encoding/json calls it.
+// Decode and Encode decide nothing that encoding/json would decide differently: they report
+// false for every value whose coding takes more than that (see each), and the caller then
+// uses encoding/json, which gives the same value, the same bytes or the same error. Unmarshal,
+// Marshal and MarshalIndent do both steps.
+//
+// Decode declines a key that matches a field only case-insensitively, a duplicate key, a value
+// of another type than its field's, a number out of its field's range, invalid base64, an
+// escape it does not know, invalid UTF-8 or JSON, an interface or array field, a tagged or
+// pointer embedding, a ",string" field, a type with UnmarshalText, an UnmarshalJSON that
+// fails. A type's UnmarshalJSON is called as encoding/json calls it.
 package fastjson
 
 import (
