@@ -282,56 +282,25 @@ func (d *decoder) object(v reflect.Value) bool {
 		return false
 	}
 	var seen []bool
-	if !d.open() {
-		return false
-	}
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
-		return d.close()
-	}
-	for {
-		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-			return false
-		}
-		key, ok := d.str()
-		if !ok || !d.colon() {
-			return false
-		}
-		if n, ok := s.index[key]; ok {
-			if seen == nil {
-				seen = make([]bool, len(s.names))
-			}
-			if seen[n] {
-				return false // a duplicate: encoding/json decodes it into the first
-			}
-			seen[n] = true
-			if !d.value(v.FieldByIndex(s.paths[n])) {
-				return false
-			}
-		} else {
+	return d.members(func(key string) bool {
+		n, ok := s.index[key]
+		if !ok {
 			for _, name := range s.names {
 				if strings.EqualFold(name, key) {
 					return false // encoding/json would set that field
 				}
 			}
-			if !d.skip() {
-				return false
-			}
+			return d.skip()
 		}
-		if !d.next('}') {
-			return false
+		if seen == nil {
+			seen = make([]bool, len(s.names))
 		}
-		if d.data[d.pos-1] == '}' {
-			d.depth--
-			return true
+		if seen[n] {
+			return false // a duplicate: encoding/json decodes it into the first
 		}
-	}
-}
-
-// close leaves an empty object or array at its closing byte.
-func (d *decoder) close() bool {
-	d.pos++
-	d.depth--
-	return true
+		seen[n] = true
+		return d.value(v.FieldByIndex(s.paths[n]))
+	})
 }
 
 // mapObject decodes a JSON object into the map v, whose keys are strings.
@@ -343,6 +312,36 @@ func (d *decoder) mapObject(v reflect.Value) bool {
 	if v.IsNil() {
 		v.Set(reflect.MakeMap(t))
 	}
+	return d.members(func(key string) bool {
+		elem := reflect.New(t.Elem()).Elem()
+		if !d.value(elem) {
+			return false
+		}
+		v.SetMapIndex(reflect.ValueOf(key).Convert(t.Key()), elem)
+		return true
+	})
+}
+
+// array decodes a JSON array into the slice v: empty, not nil, for [] as encoding/json has it.
+func (d *decoder) array(v reflect.Value) bool {
+	s := reflect.MakeSlice(v.Type(), 0, 0)
+	elem := reflect.New(v.Type().Elem()).Elem()
+	ok := d.elements(func() bool {
+		elem.SetZero()
+		if !d.value(elem) {
+			return false
+		}
+		s = reflect.Append(s, elem)
+		return true
+	})
+	if ok {
+		v.Set(s)
+	}
+	return ok
+}
+
+// members walks the object at d.pos, calling member with each key to take its value.
+func (d *decoder) members(member func(key string) bool) bool {
 	if !d.open() {
 		return false
 	}
@@ -354,15 +353,7 @@ func (d *decoder) mapObject(v reflect.Value) bool {
 			return false
 		}
 		key, ok := d.str()
-		if !ok || !d.colon() {
-			return false
-		}
-		elem := reflect.New(t.Elem()).Elem()
-		if !d.value(elem) {
-			return false
-		}
-		v.SetMapIndex(reflect.ValueOf(key).Convert(t.Key()), elem)
-		if !d.next('}') {
+		if !ok || !d.colon() || !member(key) || !d.next('}') {
 			return false
 		}
 		if d.data[d.pos-1] == '}' {
@@ -372,32 +363,30 @@ func (d *decoder) mapObject(v reflect.Value) bool {
 	}
 }
 
-// array decodes a JSON array into the slice v: empty, not nil, for [] as encoding/json has it.
-func (d *decoder) array(v reflect.Value) bool {
-	s := reflect.MakeSlice(v.Type(), 0, 0)
+// elements walks the array at d.pos, calling element to take each value.
+func (d *decoder) elements(element func() bool) bool {
 	if !d.open() {
 		return false
 	}
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
-		v.Set(s)
 		return d.close()
 	}
-	elem := reflect.New(v.Type().Elem()).Elem()
 	for {
-		elem.SetZero()
-		if !d.value(elem) {
-			return false
-		}
-		s = reflect.Append(s, elem)
-		if !d.next(']') {
+		if !element() || !d.next(']') {
 			return false
 		}
 		if d.data[d.pos-1] == ']' {
-			v.Set(s)
 			d.depth--
 			return true
 		}
 	}
+}
+
+// close leaves an empty object or array at its closing byte.
+func (d *decoder) close() bool {
+	d.pos++
+	d.depth--
+	return true
 }
 
 // colon consumes the ':' after a key, with the space around it.
@@ -609,40 +598,9 @@ func (d *decoder) skip() bool {
 		_, ok := d.str()
 		return ok
 	case c == '{':
-		if !d.open() {
-			return false
-		}
-		if d.pos < len(d.data) && d.data[d.pos] == '}' {
-			return d.close()
-		}
-		for {
-			if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-				return false
-			}
-			if _, ok := d.str(); !ok || !d.colon() || !d.skip() || !d.next('}') {
-				return false
-			}
-			if d.data[d.pos-1] == '}' {
-				d.depth--
-				return true
-			}
-		}
+		return d.members(func(string) bool { return d.skip() })
 	case c == '[':
-		if !d.open() {
-			return false
-		}
-		if d.pos < len(d.data) && d.data[d.pos] == ']' {
-			return d.close()
-		}
-		for {
-			if !d.skip() || !d.next(']') {
-				return false
-			}
-			if d.data[d.pos-1] == ']' {
-				d.depth--
-				return true
-			}
-		}
+		return d.elements(d.skip)
 	case c == 't':
 		return d.literal("true")
 	case c == 'f':
