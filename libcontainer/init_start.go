@@ -45,8 +45,9 @@ const initTimerSlack = 5_000_000
 
 // startRunoInit starts `runo init` through nsenter (cfg says where: namespaces, stdio, id
 // maps), from runo's binary protected against overwriting (internal/selfexe), with the sync
-// socket as envSyncFD. A non-nil cg is the cgroup init enters as it starts. It returns the
-// process and the parent's end of the socket.
+// socket as envSyncFD. A non-nil cg is the cgroup init enters as it starts. cfg.Early is
+// startRunoInit's own (initTimerSlack). It returns the process and the parent's end of the
+// socket.
 func startRunoInit(files *initFiles, cg *cgroups.Entrance, cfg nsenter.Config) (*os.Process, *os.File, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
