@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/internal/fastjson"
 )
 
 // The parent and the container's init talk over a socketpair: the initConfig first, as a
@@ -42,14 +44,16 @@ type syncMsg struct {
 	Errno   int    `json:"errno,omitempty"`
 }
 
+// syncConn is one end of the socket. Messages are written as json.Encoder writes them (a
+// value and a newline) and split by a json.Decoder into raw values; fastjson decodes and
+// encodes the messages themselves, sparing both processes encoding/json's caches.
 type syncConn struct {
 	file *os.File
-	enc  *json.Encoder
 	dec  *json.Decoder
 }
 
 func newSyncConn(f *os.File) *syncConn {
-	return &syncConn{file: f, enc: json.NewEncoder(f), dec: json.NewDecoder(f)}
+	return &syncConn{file: f, dec: json.NewDecoder(f)}
 }
 
 // sendFD passes fd with one byte of data. The peer must not be reading JSON meanwhile (it
@@ -80,7 +84,11 @@ func (s *syncConn) recvFD() (*os.File, error) {
 }
 
 func (s *syncConn) send(v any) error {
-	if err := s.enc.Encode(v); err != nil {
+	msg, err := fastjson.Marshal(v)
+	if err == nil {
+		_, err = s.file.Write(append(msg, '\n'))
+	}
+	if err != nil {
 		return fmt.Errorf("write to sync socket: %w", err)
 	}
 	return nil
@@ -120,7 +128,12 @@ func (s *syncConn) sendError(err error) error {
 }
 
 func (s *syncConn) recv(v any) error {
-	if err := s.dec.Decode(v); err != nil {
+	var raw json.RawMessage
+	err := s.dec.Decode(&raw)
+	if err == nil {
+		err = fastjson.Unmarshal(raw, v)
+	}
+	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return io.ErrUnexpectedEOF
 		}
