@@ -1,10 +1,7 @@
 package rootfs
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
@@ -28,22 +25,20 @@ func readMountInfo() ([]mountInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read mountinfo: %w", err)
 	}
-	mi, err := parseMountInfo(bytes.NewReader(data))
+	mi, err := parseMountInfo(string(data))
 	if err != nil {
 		return nil, fmt.Errorf("read /proc/self/mountinfo: %w", err)
 	}
 	return mi, nil
 }
 
-// parseMountInfo parses the mountinfo format:
+// parseMountInfo parses the mountinfo format, a mount per line:
 //
 //	36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
-func parseMountInfo(r io.Reader) ([]mountInfo, error) {
+func parseMountInfo(data string) ([]mountInfo, error) {
 	var out []mountInfo
-	s := bufio.NewScanner(r)
-	s.Buffer(make([]byte, 64*1024), 1024*1024)
-	for s.Scan() {
-		fields := strings.Fields(s.Text())
+	for line := range strings.Lines(data) {
+		fields := strings.Fields(line)
 		if len(fields) == 0 {
 			continue
 		}
@@ -56,7 +51,7 @@ func parseMountInfo(r io.Reader) ([]mountInfo, error) {
 		}
 		// Six fixed fields, the separator, then type and source at least.
 		if sep < 0 || len(fields) < sep+3 {
-			return nil, fmt.Errorf("malformed mountinfo line %q", s.Text())
+			return nil, fmt.Errorf("malformed mountinfo line %q", strings.TrimSuffix(line, "\n"))
 		}
 		m := mountInfo{
 			Root:       unescapeOctal(fields[3]),
@@ -70,7 +65,7 @@ func parseMountInfo(r io.Reader) ([]mountInfo, error) {
 		}
 		out = append(out, m)
 	}
-	return out, s.Err()
+	return out, nil
 }
 
 // unescapeOctal undoes the kernel's \ooo escaping of space, tab, newline and
@@ -105,18 +100,17 @@ func readProcCgroup() ([]cgroupEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read cgroup membership: %w", err)
 	}
-	c, err := parseProcCgroup(bytes.NewReader(data))
+	c, err := parseProcCgroup(string(data))
 	if err != nil {
 		return nil, fmt.Errorf("read /proc/self/cgroup: %w", err)
 	}
 	return c, nil
 }
 
-func parseProcCgroup(r io.Reader) ([]cgroupEntry, error) {
+func parseProcCgroup(data string) ([]cgroupEntry, error) {
 	var out []cgroupEntry
-	s := bufio.NewScanner(r)
-	for s.Scan() {
-		line := s.Text()
+	for line := range strings.Lines(data) {
+		line = strings.TrimSuffix(line, "\n")
 		if line == "" {
 			continue
 		}
@@ -130,5 +124,5 @@ func parseProcCgroup(r io.Reader) ([]cgroupEntry, error) {
 		}
 		out = append(out, e)
 	}
-	return out, s.Err()
+	return out, nil
 }

@@ -2,7 +2,6 @@ package rootfs
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 )
 
@@ -12,7 +11,7 @@ func TestParseMountInfo(t *testing.T) {
 31 22 0:27 /sub /mnt/with\040space rw master:3 propagate_from:2 - tmpfs none rw
 32 22 0:28 / /x rw - tmpfs tmpfs
 `
-	got, err := parseMountInfo(strings.NewReader(in))
+	got, err := parseMountInfo(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +25,7 @@ func TestParseMountInfo(t *testing.T) {
 		t.Errorf("parseMountInfo() = %+v\nwant %+v", got, want)
 	}
 	for _, bad := range []string{"1 2 3", "1 2 0:1 / /a rw shared:1 ext4 x rw", "1 2 0:1 / /a rw -"} {
-		if _, err := parseMountInfo(strings.NewReader(bad)); err == nil {
+		if _, err := parseMountInfo(bad); err == nil {
 			t.Errorf("parseMountInfo(%q) succeeded, want error", bad)
 		}
 	}
@@ -52,7 +51,7 @@ func FuzzParseMountInfo(f *testing.F) {
 	f.Add("22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n")
 	f.Add("31 22 0:27 /sub /mnt/a\\040b rw - tmpfs none rw")
 	f.Fuzz(func(t *testing.T, s string) {
-		mi, err := parseMountInfo(strings.NewReader(s))
+		mi, err := parseMountInfo(s)
 		if err != nil {
 			return
 		}
@@ -66,7 +65,7 @@ func FuzzParseMountInfo(f *testing.F) {
 
 func TestParseProcCgroup(t *testing.T) {
 	in := "12:cpu,cpuacct:/user/ctr\n1:name=systemd:/ctr\n0::/ctr\n"
-	got, err := parseProcCgroup(strings.NewReader(in))
+	got, err := parseProcCgroup(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +77,7 @@ func TestParseProcCgroup(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("parseProcCgroup() = %+v, want %+v", got, want)
 	}
-	if _, err := parseProcCgroup(strings.NewReader("garbage\n")); err == nil {
+	if _, err := parseProcCgroup("garbage\n"); err == nil {
 		t.Error("parseProcCgroup(garbage) succeeded, want error")
 	}
 }
@@ -86,6 +85,6 @@ func TestParseProcCgroup(t *testing.T) {
 func FuzzParseProcCgroup(f *testing.F) {
 	f.Add("12:cpu,cpuacct:/a\n0::/b\n")
 	f.Fuzz(func(t *testing.T, s string) {
-		_, _ = parseProcCgroup(strings.NewReader(s))
+		_, _ = parseProcCgroup(s)
 	})
 }
