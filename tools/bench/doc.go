@@ -16,7 +16,8 @@
 // Every runtime runs inside one private mount namespace in which /sys/fs/cgroup/unified is covered
 // by a tmpfs: crun 1.8 refuses a cgroup v1/v2 hybrid host, and hiding the v2 mount from all
 // runtimes alike keeps the comparison fair. The harness re-executes itself with CLONE_NEWNS for
-// that, so no shell or unshare(1) sits inside the timed part.
+// that, so no shell or unshare(1) sits inside the timed part. In that namespace the work
+// directory is a tmpfs, as /run, where the runtimes keep their state by default, is.
 //
 // Performance is judged by reading this output, never by timed assertions in tests; the unit tests
 // cover only pure logic (statistics, table formatting, ratio direction, flags, the generated

@@ -211,6 +211,11 @@ func inner(o options, workDir, tag string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintln(stdout, msg)
+	if msg, err = mountWorkTmpfs(workDir); err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, msg)
 	// Containers' processes outlive `create`; as subreaper the harness collects them instead of
 	// leaving zombies to whatever the host's PID 1 is.
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
