@@ -25,8 +25,8 @@ func Encode(v any) ([]byte, bool) {
 }
 
 type encoder struct {
-	decoder // for its struct fields and its depth
-	out     []byte
+	out   []byte
+	depth int // values being encoded around the current one
 }
 
 var (

@@ -268,10 +268,11 @@ func (d *decoder) value(v reflect.Value) bool {
 }
 
 func (d *decoder) literal(lit string) bool {
-	if !strings.HasPrefix(string(d.data[d.pos:min(len(d.data), d.pos+len(lit))]), lit) {
+	end := d.pos + len(lit)
+	if end > len(d.data) || string(d.data[d.pos:end]) != lit {
 		return false
 	}
-	d.pos += len(lit)
+	d.pos = end
 	return true
 }
 
