@@ -15,4 +15,8 @@ var (
 	// ErrNoCloneIntoCgroup is returned by Start when Config.Cgroup is set and the kernel has
 	// no clone3 with CLONE_INTO_CGROUP: the caller can start without it and move the process.
 	ErrNoCloneIntoCgroup = errors.New("kernel cannot clone into a cgroup")
+	// ErrHoldFork is returned by Start for a Config.Hold with namespaces that make the child
+	// fork the process that execs (a joined pid namespace, a time namespace, a user namespace
+	// with a pid namespace): Hold would hold the wrong process.
+	ErrHoldFork = errors.New("hold is not supported with a second fork")
 )

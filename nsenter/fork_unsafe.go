@@ -48,6 +48,7 @@ type childArgs struct {
 	joinFlags    []uintptr        // CLONE_NEW* of each joinFDs entry
 	joinUser     bool             // the last join is a user namespace
 	newUser      bool             // unshare a user namespace and wait for its maps
+	hold         bool             // wait for the parent's Config.Hold before the fds
 	setGID       bool             // setresgid(0, 0, 0) and setgroups(0) after the user step
 	setUID       bool             // setresuid(0, 0, 0) after the user step
 	unshareFlags uintptr          // namespaces unshared after the user step
@@ -252,6 +253,25 @@ func forkChild(a *childArgs) (pid uintptr, err1 syscall.Errno) {
 				step = stepTime
 				goto childerror
 			}
+		}
+	}
+
+	// Wait while the parent's Config.Hold runs.
+	if a.hold {
+		msg[0], msg[1], msg[2], msg[3] = msgHold, 0, 0, 0
+		_, _, err1 = syscall.RawSyscall(syscall.SYS_WRITE, uintptr(errW), uintptr(unsafe.Pointer(&msg[0])), msgSize)
+		if err1 == 0 {
+			n, _, err1 = syscall.RawSyscall(syscall.SYS_READ, uintptr(a.ackR), uintptr(unsafe.Pointer(&ack)), unsafe.Sizeof(ack))
+		}
+		if err1 == 0 && n != unsafe.Sizeof(ack) {
+			err1 = syscall.EPIPE // the parent went away
+		}
+		if err1 == 0 && ack != 0 {
+			err1 = syscall.Errno(ack)
+		}
+		if err1 != 0 {
+			step = stepHold
+			goto childerror
 		}
 	}
 

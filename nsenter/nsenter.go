@@ -59,6 +59,15 @@ type Config struct {
 	// caller does with the child's pid afterwards. A kernel without CLONE_INTO_CGROUP (before
 	// 5.7) makes Start fail with ErrNoCloneIntoCgroup.
 	Cgroup *os.File
+	// Hold, when set, is called with the child's pid (in the caller's pid namespace) once the
+	// child has entered its cgroups, run Early and made its namespaces, and before it puts its
+	// fds in place and runs Program or executes Path: the child waits meanwhile, and goes on
+	// when Hold returns nil. An error of Hold is Start's, the child exiting. Hold runs on the
+	// goroutine that called Start. The child then has a copy of the caller's memory rather
+	// than sharing it (see forkChild), as it does where the spec asks for a joined pid
+	// namespace, which Hold does not support.
+	Hold func(pid int) error
+
 	// CgroupTasks are cgroup v1 "tasks" files, open for writing. The child writes "0" to each
 	// before anything else, moving itself into those cgroups. A single-threaded process that
 	// moves itself spares the kernel's global threadgroup lock, which moving another process
@@ -141,7 +150,11 @@ func prepare(c *Config, p plan) (*start, error) {
 	}()
 	a := &s.args
 	a.cloneFlags = p.cloneFlags
-	if p.mayShareMemory() {
+	a.hold = c.Hold != nil
+	if a.hold && p.fork2 {
+		return nil, fmt.Errorf("start %s: %w", c.Path, ErrHoldFork)
+	}
+	if p.mayShareMemory() && !a.hold {
 		a.cloneFlags |= vforkFlags
 	}
 	a.newUser = p.newUser

@@ -30,6 +30,8 @@ import (
 //	ack (0 or errno) ------------> read ack
 //	                               setresgid/setgroups/setresuid 0
 //	                               unshare(new namespaces)
+//	run Config.Hold(pid) <-------- msgHold       (Config.Hold only)
+//	ack (0 or ECANCELED) --------> read ack
 //	                               clone(CLONE_PARENT) -----------> (child of the parent)
 //	pid = grandchild <------------ msgPid, exit(0)
 //	wait4(child)                                                    dup fds into 0, 1, 2, ...
@@ -45,6 +47,7 @@ const (
 	msgError = iota + 1 // step, index, errno
 	msgMaps             // the child made its user namespace and waits for an ack
 	msgPid              // the pid of the grandchild, in the parent's pid namespace
+	msgHold             // the child waits while the parent runs Config.Hold
 )
 
 // Steps named in a msgError.
@@ -61,6 +64,7 @@ const (
 	stepCgroup  // index: the tasks file
 	stepProgram // index: the step of Config.Program
 	stepEarly   // index: the step of Config.Early
+	stepHold
 )
 
 // msgSize is the size of one message: four int32 (kind, step, index, value), written at once
@@ -116,6 +120,19 @@ func (s *start) serve(child int, c *Config) (int, error) {
 				failure = fmt.Errorf("ack id maps: %w", err)
 				s.kill(child, target)
 			}
+		case msgHold:
+			ack := unix.Errno(0)
+			if c.Hold == nil {
+				failure, ack = fmt.Errorf("hold message from child: %w", unix.EPROTO), unix.EPROTO
+			} else if err := c.Hold(child); err != nil {
+				failure, ack = err, unix.ECANCELED
+			}
+			if err := writeAll(s.ackW, binary.NativeEndian.AppendUint32(nil, uint32(ack))); err != nil {
+				if failure == nil {
+					failure = fmt.Errorf("release child: %w", err)
+				}
+				s.kill(child, target)
+			}
 		case msgPid:
 			target = int(m.val)
 		case msgError:
@@ -165,6 +182,8 @@ func (s *start) childError(m message, c *Config) error {
 		return fmt.Errorf("unshare user namespace: %w", errno)
 	case stepMaps:
 		return fmt.Errorf("wait for user namespace id maps: %w", errno)
+	case stepHold:
+		return fmt.Errorf("wait for the caller: %w", errno)
 	case stepRoot:
 		return fmt.Errorf("become root in user namespace: %w", errno)
 	case stepUnshare:
