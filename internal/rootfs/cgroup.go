@@ -37,7 +37,7 @@ func mountCgroup(c *Config, m *specs.Mount, opts MountOptions) error {
 // (the kernel then roots it at the container's cgroup), else binds the
 // container's own cgroup directory.
 func mountCgroup2(c *Config, m *specs.Mount, opts MountOptions) error {
-	if c.NewCgroupNS {
+	if c.newCgroupNS() {
 		err := plainMount(c, m.Source, "cgroup2", m.Destination, opts)
 		// A user namespace that does not own the cgroup namespace may not
 		// mount cgroup2 (EPERM); fall back to a bind like runc.
@@ -55,9 +55,18 @@ func mountCgroup2(c *Config, m *specs.Mount, opts MountOptions) error {
 			src = path.Join(hostCgroupRoot, e.Path)
 		}
 	}
+	if c.Outside != nil {
+		if dir, ok := c.Outside.CgroupDirs[""]; ok {
+			src = dir
+		}
+	}
 	opts.Flags |= unix.MS_BIND
 	return bindMount(c, src, m.Destination, opts)
 }
+
+// newCgroupNS says whether cgroup mounts are fresh ones, rooted by the
+// container's cgroup namespace, which only its own processes are in.
+func (c *Config) newCgroupNS() bool { return c.NewCgroupNS && c.Outside == nil }
 
 // v1Hierarchy is one cgroup v1 hierarchy the init is a member of.
 type v1Hierarchy struct {
@@ -86,6 +95,13 @@ func mountCgroup1(c *Config, m *specs.Mount, opts MountOptions) error {
 	hs, err := v1Hierarchies(mi, cgs)
 	if err != nil {
 		return mountError(m.Source, m.Type, m.Destination, err)
+	}
+	if c.Outside != nil {
+		for i, h := range hs {
+			if dir, ok := c.Outside.CgroupDirs[strings.Join(h.controllers, ",")]; ok {
+				hs[i].source = dir
+			}
+		}
 	}
 	tmpfs := MountOptions{Flags: cgroupMountFlags, Propagation: opts.Propagation, Data: "mode=755"}
 	if err := plainMount(c, "tmpfs", "tmpfs", m.Destination, tmpfs); err != nil {
@@ -137,7 +153,7 @@ func mountHierarchy(c *Config, dir *os.File, h v1Hierarchy, dest string, opts Mo
 		return mountError("cgroup", "cgroup", dest, err)
 	}
 	defer dst.Close()
-	if !c.NewCgroupNS {
+	if !c.newCgroupNS() {
 		b := opts
 		b.Flags |= unix.MS_BIND | unix.MS_REC
 		b.Propagation = nil

@@ -44,7 +44,7 @@ func MountConsole(slavePath string) error {
 	if t := st.Mode & unix.S_IFMT; t != unix.S_IFREG && t != unix.S_IFCHR {
 		return fmt.Errorf("/dev/console has mode %#o: %w", st.Mode, ErrUnsafeConsole)
 	}
-	if err := mount(slavePath, fdTarget(f, "/dev/console"), "", unix.MS_BIND, ""); err != nil {
+	if err := mount(slavePath, procFDTarget(f, "/dev/console"), "", unix.MS_BIND, ""); err != nil {
 		return mountError(slavePath, "bind", "/dev/console", err)
 	}
 	return nil

@@ -49,6 +49,30 @@ type Config struct {
 	// /dev/console as the bind target of MountConsole, because Enter may
 	// make / or /dev read-only before MountConsole runs.
 	Console bool
+	// Outside, when set, says that the caller builds the rootfs before the
+	// container's first process exists: a thread of the runtime in the
+	// container's new mount, network, ipc and uts namespaces, but neither in
+	// its pid namespace nor in its cgroups. Console, NoPivot and a new cgroup
+	// namespace are not supported then (NewCgroupNS is ignored).
+	Outside *Outside
+
+	// hostFDs is the caller's /proc/thread-self/fd, opened by Enter for an
+	// Outside caller: after the pivot the container's procfs has no
+	// /proc/self for it, so Finalize names its handles from there.
+	hostFDs *os.File
+}
+
+// Outside is what a caller outside the container's pid namespace and
+// cgroups tells Prepare about them.
+type Outside struct {
+	// PidNS is the path of the container's pid namespace: procfs mounts get
+	// it as their pidns option (Linux 6.18), else they would show the
+	// caller's.
+	PidNS string
+	// CgroupDirs are the container's cgroup directories on the host, keyed
+	// by hierarchy as in /proc/self/cgroup ("" the cgroup2 one, "cpu,cpuacct"
+	// a v1 one): cgroup mounts bind those instead of the caller's own.
+	CgroupDirs map[string]string
 }
 
 // lockFlags are the per-mount flags the kernel locks on mounts inherited by
@@ -209,7 +233,11 @@ func plainMount(c *Config, src, typ, dest string, opts MountOptions) error {
 	if deferReadonly(typ, dest) {
 		flags &^= unix.MS_RDONLY
 	}
-	if err := mount(src, fdPath(dst), typ, flags, withMountLabel(opts.Data, c.MountLabel)); err != nil {
+	data := withMountLabel(opts.Data, c.MountLabel)
+	if typ == "proc" && c.Outside != nil {
+		data = joinOptions(data, "pidns="+c.Outside.PidNS)
+	}
+	if err := mount(src, fdPath(dst), typ, flags, data); err != nil {
 		return mountError(src, typ, dest, err)
 	}
 	return afterMount(c, src, typ, dest, opts)
@@ -220,7 +248,11 @@ func withMountLabel(data, label string) string {
 	if label == "" || !selinuxEnabled() {
 		return data
 	}
-	opt := `context="` + label + `"`
+	return joinOptions(data, `context="`+label+`"`)
+}
+
+// joinOptions appends opt to a mount's comma-separated data.
+func joinOptions(data, opt string) string {
 	if data == "" {
 		return opt
 	}

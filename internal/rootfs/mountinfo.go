@@ -19,15 +19,17 @@ type mountInfo struct {
 	SuperOpts  []string
 }
 
-// readMountInfo parses /proc/self/mountinfo.
+// readMountInfo parses the calling thread's mountinfo: the thread's, not the
+// process's, for a caller whose thread alone is in the container's mount
+// namespace (Config.Outside).
 func readMountInfo() ([]mountInfo, error) {
-	data, err := sysfile.Read("/proc/self/mountinfo")
+	data, err := sysfile.Read("/proc/thread-self/mountinfo")
 	if err != nil {
 		return nil, fmt.Errorf("read mountinfo: %w", err)
 	}
 	mi, err := parseMountInfo(string(data))
 	if err != nil {
-		return nil, fmt.Errorf("read /proc/self/mountinfo: %w", err)
+		return nil, fmt.Errorf("read /proc/thread-self/mountinfo: %w", err)
 	}
 	return mi, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -12,8 +13,19 @@ import (
 
 // After Enter's pivot, "/proc/self/fd/N" works only if the container mounted
 // a procfs at /proc. Without one, the plain path is used: racy, but the only
-// way left, and such containers have no /proc paths to mask anyway.
-func fdTarget(f *os.File, p string) string {
+// way left, and such containers have no /proc paths to mask anyway. A caller
+// outside the container's pid namespace names f in its own fd directory,
+// which Finalize made its cwd (Config.hostFDs).
+func fdTarget(c *Config, f *os.File, p string) string {
+	if c.hostFDs != nil {
+		return strconv.Itoa(int(f.Fd()))
+	}
+	return procFDTarget(f, p)
+}
+
+// procFDTarget names f through the container's /proc/self/fd, or by the
+// plain path p where the container has no procfs (see fdTarget).
+func procFDTarget(f *os.File, p string) string {
 	fp := fdPath(f)
 	if _, err := os.Lstat(fp); err != nil {
 		return p
@@ -24,7 +36,7 @@ func fdTarget(f *os.File, p string) string {
 // readonlyPath binds p onto itself read-only, keeping nosuid, nodev and
 // noexec of the mount it comes from (runc's readonlyPath). A missing path is
 // skipped: the spec lists paths that only some kernels have.
-func readonlyPath(p string) error {
+func readonlyPath(c *Config, p string) error {
 	f, err := sysfile.Open(p, unix.O_PATH, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -32,7 +44,7 @@ func readonlyPath(p string) error {
 	if err != nil {
 		return fmt.Errorf("readonly path: %w", err)
 	}
-	t := fdTarget(f, p)
+	t := fdTarget(c, f, p)
 	err = mount(t, t, "", unix.MS_BIND|unix.MS_REC, "")
 	f.Close()
 	if err != nil {
@@ -44,7 +56,7 @@ func readonlyPath(p string) error {
 		return fmt.Errorf("readonly path: %w", err)
 	}
 	defer g.Close()
-	t = fdTarget(g, p)
+	t = fdTarget(c, g, p)
 	var st unix.Statfs_t
 	if err := unix.Statfs(t, &st); err != nil {
 		return fmt.Errorf("statfs %s: %w", p, err)
@@ -58,7 +70,7 @@ func readonlyPath(p string) error {
 
 // maskPaths hides each path: /dev/null bound over a file, an empty
 // read-only tmpfs over a directory. Missing paths are skipped.
-func maskPaths(paths []string) error {
+func maskPaths(c *Config, paths []string) error {
 	var devNull *os.File
 	defer func() {
 		if devNull != nil {
@@ -73,7 +85,7 @@ func maskPaths(paths []string) error {
 		if err != nil {
 			return fmt.Errorf("masked path: %w", err)
 		}
-		err = maskOne(f, p, &devNull)
+		err = maskOne(c, f, p, &devNull)
 		f.Close()
 		if err != nil {
 			return err
@@ -82,12 +94,12 @@ func maskPaths(paths []string) error {
 	return nil
 }
 
-func maskOne(f *os.File, p string, devNull **os.File) error {
+func maskOne(c *Config, f *os.File, p string, devNull **os.File) error {
 	st, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("masked path: %w", err)
 	}
-	t := fdTarget(f, p)
+	t := fdTarget(c, f, p)
 	if st.IsDir() {
 		if err := mount("tmpfs", t, "tmpfs", unix.MS_RDONLY, ""); err != nil {
 			return mountError("tmpfs", "tmpfs", p, err)
@@ -99,7 +111,7 @@ func maskOne(f *os.File, p string, devNull **os.File) error {
 			return err
 		}
 	}
-	src := fdTarget(*devNull, "/dev/null")
+	src := fdTarget(c, *devNull, "/dev/null")
 	if err := mount(src, t, "", unix.MS_BIND, ""); err != nil {
 		return mountError("/dev/null", "bind", p, err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/runo-project/runo/internal/sysfile"
 )
 
 // Enter makes the rootfs the container's "/". Finalize then applies what must
@@ -16,6 +18,33 @@ import (
 // Preconditions: the calling goroutine is locked to its OS thread; Prepare
 // succeeded on c.
 func Enter(c *Config) error {
+	if c.Outside == nil {
+		return enter(c)
+	}
+	if c.NoPivot {
+		return fmt.Errorf("enter rootfs %s: no-pivot needs the container's first process", c.Rootfs)
+	}
+	f, err := sysfile.Open("/proc/thread-self/fd", unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return fmt.Errorf("enter rootfs: %w", err)
+	}
+	if err := enter(c); err != nil {
+		f.Close()
+		return err
+	}
+	c.hostFDs = f
+	return nil
+}
+
+// Release closes what Enter kept open for Finalize, when Finalize will not run.
+func (c *Config) Release() {
+	if c.hostFDs != nil {
+		c.hostFDs.Close()
+		c.hostFDs = nil
+	}
+}
+
+func enter(c *Config) error {
 	root := filepath.Clean(c.Rootfs)
 	// Both pivot_root(".", ".") and MS_MOVE onto "/" act on the cwd.
 	if err := unix.Chdir(root); err != nil {
@@ -50,17 +79,24 @@ func Enter(c *Config) error {
 // Preconditions: the calling goroutine is locked to its OS thread; Enter
 // succeeded on c.
 func Finalize(c *Config) error {
+	if c.hostFDs != nil {
+		// Handles are named relative to the cwd from here on (fdTarget).
+		defer c.Release()
+		if err := unix.Fchdir(int(c.hostFDs.Fd())); err != nil {
+			return fmt.Errorf("chdir to %s: %w", c.hostFDs.Name(), err)
+		}
+	}
 	if err := finalizeReadonly(c); err != nil {
 		return err
 	}
 	// runc's order: read-only paths first, then masks, so a path listed in
 	// both ends up masked.
 	for _, p := range c.ReadonlyPaths {
-		if err := readonlyPath(p); err != nil {
+		if err := readonlyPath(c, p); err != nil {
 			return err
 		}
 	}
-	if err := maskPaths(c.MaskedPaths); err != nil {
+	if err := maskPaths(c, c.MaskedPaths); err != nil {
 		return err
 	}
 	if c.Readonly {
@@ -193,7 +229,11 @@ func finalizeReadonly(c *Config) error {
 			return fmt.Errorf("remount %s read-only: %w", m.Destination, err)
 		}
 		flags := opts.Flags &^ (unix.MS_REC | unix.MS_REMOUNT)
-		err = remountBind(fdPath(f), flags|unix.MS_RDONLY, opts.ClearedFlags)
+		target := fdPath(f)
+		if c.hostFDs != nil {
+			target = fdTarget(c, f, m.Destination)
+		}
+		err = remountBind(target, flags|unix.MS_RDONLY, opts.ClearedFlags)
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("remount %s read-only: %w", m.Destination, err)
