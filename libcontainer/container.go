@@ -29,6 +29,9 @@ type Container struct {
 
 	// init is the container's first process when this runo process started it (create, run).
 	init *os.Process
+	// running says that Create has already started the container's process itself
+	// (CreateOptions.StartsNext): Start then only runs the poststart hooks.
+	running bool
 }
 
 // ID returns the container's id.

@@ -123,12 +123,6 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 		// At debug level, as runc does.
 		c.log.Debug("seccomp: skipping syscalls unknown to runo: " + strings.Join(unknownSyscalls, ", "))
 	}
-	fifo, err := makeFifo(dir, uid, gid)
-	if err != nil {
-		return nil, err
-	}
-	defer fifo.Close()
-
 	cg, err := manager.New(cgroups.Options{Path: spec.Linux.CgroupsPath, ID: o.ID, Systemd: o.SystemdCgroup})
 	if err != nil {
 		return nil, err
@@ -156,6 +150,27 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 		}
 	}
 
+	if entrance != nil && runsDirectly(o, filter) {
+		// The process is single-threaded until its execve: it takes the task limits now.
+		if err := cg.Set(laterLimits); err != nil {
+			return nil, err
+		}
+		proc, err := c.startDirect(o, filter, mountFiles, entrance, saved.Paths)
+		if err != nil {
+			return nil, err
+		}
+		c.log.Debug("run: started " + spec.Process.Args[0] + " without runo init")
+		undo.add(func() {
+			proc.Kill()
+			proc.Wait()
+		})
+		return c.created(proc, true)
+	}
+	fifo, err := makeFifo(dir, uid, gid)
+	if err != nil {
+		return nil, err
+	}
+	defer fifo.Close()
 	proc, sync, err := c.startInit(o, fifo, mountFiles, entrance)
 	if err != nil && entrance != nil && runsWithoutCgroup(o, err) {
 		// Rootless: the cgroup could be made but not entered (delegated only partly). The
@@ -188,12 +203,6 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 			return nil, err
 		}
 	}
-	st, err := readProcStat(proc.Pid)
-	if err != nil {
-		return nil, fmt.Errorf("read start time of init %d: %w", proc.Pid, err)
-	}
-	c.state.Pid, c.state.StartTime = proc.Pid, st.startTime
-
 	if err := c.bootstrap(o, newSyncConn(sync)); err != nil {
 		return nil, err
 	}
@@ -203,10 +212,21 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 			return nil, err
 		}
 	}
-	if err := writeState(dir, c.state); err != nil {
+	return c.created(proc, false)
+}
+
+// created records the container's first process, started by this runo (running once it
+// has exec'd the container's process), and writes the container's state.
+func (c *Container) created(proc *os.Process, running bool) (*Container, error) {
+	st, err := readProcStat(proc.Pid)
+	if err != nil {
+		return nil, fmt.Errorf("read start time of init %d: %w", proc.Pid, err)
+	}
+	c.state.Pid, c.state.StartTime = proc.Pid, st.startTime
+	if err := writeState(c.dir, c.state); err != nil {
 		return nil, err
 	}
-	c.init = proc
+	c.init, c.running = proc, running
 	return c, nil
 }
 

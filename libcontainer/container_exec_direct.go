@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -176,30 +177,14 @@ func (c *Container) execDirect(o ExecOptions, d *execDetails, cg *cgroups.Entran
 	if adj := proc.OOMScoreAdj; adj != nil {
 		// Written by the child, to itself, before it leaves runo's namespaces.
 		cfg.Early = &sysprog.Program{}
-		if err := addOOMScoreAdj(cfg.Early, *adj); err != nil {
+		if err := addOOMScoreAdj(cfg.Early, atFDCWD, "/proc/self/oom_score_adj", *adj); err != nil {
 			return nil, err
 		}
 		if err := cfg.Early.Prepare(); err != nil {
 			return nil, err
 		}
 	}
-	// Non-dumpable while the child runs runo's code: it cannot be reached through /proc by
-	// the container's processes without CAP_SYS_PTRACE in the host's user namespace
-	// (CVE-2016-9962). Dumpability belongs to the memory, which a vfork child shares with the
-	// caller: the caller's is restored once the child has exec'd (a fresh memory, dumpable
-	// again) or failed.
-	dumpable, err := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0)
-	if err != nil {
-		return nil, fmt.Errorf("read runo's dumpable flag: %w", err)
-	}
-	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
-		return nil, fmt.Errorf("set runo non-dumpable: %w", err)
-	}
-	defer unix.Prctl(unix.PR_SET_DUMPABLE, uintptr(dumpable), 0, 0, 0)
-	if o.BeforeRun != nil {
-		o.BeforeRun()
-	}
-	p, err := nsenter.Start(&cfg)
+	p, err := startNonDumpable(&cfg, o.BeforeRun)
 	if errors.Is(err, nsenter.ErrNoCloneIntoCgroup) {
 		// A kernel before 5.7: the process must be moved into the cgroup after its start,
 		// which only init can wait for.
@@ -210,6 +195,26 @@ func (c *Container) execDirect(o ExecOptions, d *execDetails, cg *cgroups.Entran
 	}
 	c.log.Debug("exec: started " + proc.Args[0] + " without runo init")
 	return p, nil
+}
+
+// startNonDumpable starts the raw child of cfg, calling before (if set) right before it. runo
+// is non-dumpable while the child runs runo's code: it cannot be reached through /proc by the
+// container's processes without CAP_SYS_PTRACE in the host's user namespace (CVE-2016-9962).
+// Dumpability belongs to the memory, which a vfork child shares with the caller: the caller's
+// is restored once the child has exec'd (a fresh memory, dumpable again) or failed.
+func startNonDumpable(cfg *nsenter.Config, before func()) (*os.Process, error) {
+	dumpable, err := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read runo's dumpable flag: %w", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return nil, fmt.Errorf("set runo non-dumpable: %w", err)
+	}
+	defer unix.Prctl(unix.PR_SET_DUMPABLE, uintptr(dumpable), 0, 0, 0)
+	if before != nil {
+		before()
+	}
+	return nsenter.Start(cfg)
 }
 
 // openNamespaces opens the namespaces of the container's init of the given types and returns
@@ -246,23 +251,45 @@ func execProgram(o ExecOptions, d *execDetails, root int) (*sysprog.Program, err
 	if err != nil {
 		return nil, err
 	}
+	return childProgram(proc, nil, d.SeccompFilter, o.PreserveFDs, false, execPath{Fixed: path}, env)
+}
+
+// childProgram builds the program nsenter's raw child runs for a process of the container, from
+// its arrival in the container's cgroups and namespaces to its execve of path: exec'd ones and a
+// container's first process started without init (startDirect), which first reads its path, if
+// the parent sends it, and unshares the container's cgroup namespace when unshareCgroup is set,
+// now that it is in its cgroups. With a terminal, the console socket is the fd after the
+// preserved ones.
+func childProgram(proc *specs.Process, pers *specs.LinuxPersonality, sc *seccompFilter, preserveFDs int, unshareCgroup bool, path execPath, env []string) (*sysprog.Program, error) {
 	var filter []unix.SockFilter
 	var flags []specs.LinuxSeccompFlag
-	if f := d.SeccompFilter; f != nil {
-		if filter, err = f.filter(); err != nil {
+	if sc != nil {
+		var err error
+		if filter, err = sc.filter(); err != nil {
 			return nil, err
 		}
-		flags = f.Flags
+		flags = sc.Flags
 	}
 	p := &sysprog.Program{}
+	if path.From != nil {
+		addReadPath(p, path.From)
+	}
+	if unshareCgroup {
+		p.Add(sysprog.Step{
+			Trap: unix.SYS_UNSHARE,
+			Args: [6]uintptr{unix.CLONE_NEWCGROUP},
+			Err: func(errno syscall.Errno) error {
+				return fmt.Errorf("unshare cgroup namespace: %w", errno)
+			},
+		})
+	}
 	if aff := proc.ExecCPUAffinity; aff != nil && aff.Initial != "" {
 		if err := addAffinity(p, aff.Initial, "process.execCPUAffinity.initial"); err != nil {
 			return nil, err
 		}
 	}
 	if proc.Terminal {
-		// The console socket is the fd after the preserved ones (execDirect).
-		if _, err := addConsole(p, 3+o.PreserveFDs, proc.ConsoleSize); err != nil {
+		if _, err := addConsole(p, 3+preserveFDs, proc.ConsoleSize); err != nil {
 			return nil, err
 		}
 	}
@@ -270,8 +297,8 @@ func execProgram(o ExecOptions, d *execDetails, root int) (*sysprog.Program, err
 	if err := addCwd(p, proc.Cwd); err != nil {
 		return nil, err
 	}
-	addCloseFrom(p, 3+o.PreserveFDs)
-	if err := addProcessEnd(p, nil, proc, filter, flags, path, env); err != nil {
+	addCloseFrom(p, 3+preserveFDs)
+	if err := addProcessEnd(p, pers, proc, filter, flags, path, env); err != nil {
 		return nil, err
 	}
 	if err := p.Prepare(); err != nil {

@@ -12,6 +12,24 @@ import (
 // Start releases a created container's init to execute the container's process, then runs the
 // poststart hooks.
 func (c *Container) Start() error {
+	if c.running {
+		c.running = false
+	} else if err := c.start(); err != nil {
+		return err
+	}
+	// The spec: a failing poststart hook is logged, and the lifecycle continues.
+	if h, err := c.hooks(); err != nil {
+		c.log.Warn(err.Error())
+	} else if h != nil {
+		if err := runHooks("poststart", h.Poststart, c.ociState(Running)); err != nil {
+			c.log.Warn(err.Error())
+		}
+	}
+	return nil
+}
+
+// start releases a created container's init.
+func (c *Container) start() error {
 	lock, err := lockDir(c.dir)
 	if err != nil {
 		return err
@@ -24,18 +42,7 @@ func (c *Container) Start() error {
 	default:
 		return statusError(fmt.Sprintf("cannot start an already %s container", st))
 	}
-	if err := c.releaseInit(); err != nil {
-		return err
-	}
-	// The spec: a failing poststart hook is logged, and the lifecycle continues.
-	if h, err := c.hooks(); err != nil {
-		c.log.Warn(err.Error())
-	} else if h != nil {
-		if err := runHooks("poststart", h.Poststart, c.ociState(Running)); err != nil {
-			c.log.Warn(err.Error())
-		}
-	}
-	return nil
+	return c.releaseInit()
 }
 
 // releaseInit opens the exec fifo for reading, which unblocks init's open for writing. init

@@ -57,6 +57,8 @@ type initProcess struct {
 	// env the environment it gets.
 	execPath string
 	env      []string
+	// outside is set when a thread of the parent builds the container (container_run_direct.go).
+	outside *rootfs.Outside
 }
 
 // InitThread prepares the main thread of `runo init`, before anything else runs on it: main
@@ -181,6 +183,7 @@ func (p *initProcess) rootfsConfig() *rootfs.Config {
 		InUserNS:      hasNamespace(p.spec, specs.UserNamespace),
 		NewCgroupNS:   hasNewNamespace(p.spec, specs.CgroupNamespace),
 		Console:       p.spec.Process.Terminal,
+		Outside:       p.outside,
 	}
 }
 

@@ -189,7 +189,7 @@ func (p *initProcess) exec() error {
 		flags = p.cfg.Seccomp.Flags
 	}
 	var prog sysprog.Program
-	if err := addProcessEnd(&prog, p.spec.Linux.Personality, proc, p.seccompProg, flags, p.execPath, p.env); err != nil {
+	if err := addProcessEnd(&prog, p.spec.Linux.Personality, proc, p.seccompProg, flags, execPath{Fixed: p.execPath}, p.env); err != nil {
 		return err
 	}
 	return runProgram(&prog)

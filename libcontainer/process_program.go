@@ -55,12 +55,13 @@ func addRlimits(p *sysprog.Program, rlimits []specs.POSIXRlimit) {
 	}
 }
 
-// addOOMScoreAdj adds the steps that set the process's OOM score adjustment through
-// /proc/self, for a program that runs in runo's own mount and pid namespaces (nsenter's
-// Config.Early), where /proc is runo's own.
-func addOOMScoreAdj(p *sysprog.Program, adj int) error {
+// addOOMScoreAdj adds the steps that set the process's OOM score adjustment through procfs:
+// path, relative to dir, is the process's own oom_score_adj in a procfs of runo's pid
+// namespace ("/proc/self/oom_score_adj" for a program that runs in runo's own mount namespace,
+// nsenter's Config.Early).
+func addOOMScoreAdj(p *sysprog.Program, dir uintptr, path string, adj int) error {
 	const file = "/proc/self/oom_score_adj"
-	path, err := p.String(file)
+	pathPtr, err := p.String(path)
 	if err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func addOOMScoreAdj(p *sysprog.Program, adj int) error {
 	}
 	open := p.Add(sysprog.Step{
 		Trap: unix.SYS_OPENAT,
-		Args: [6]uintptr{atFDCWD, path, unix.O_WRONLY | unix.O_CLOEXEC},
+		Args: [6]uintptr{dir, pathPtr, unix.O_WRONLY | unix.O_CLOEXEC},
 		Err:  fail("open"),
 	})
 	p.Add(sysprog.Step{
@@ -296,7 +297,7 @@ func addAffinity(p *sysprog.Program, list, field string) error {
 // addProcessEnd adds the steps from the process's attributes to its execve of path with env:
 // the end of every container process's start, init's and exec's alike. filter is
 // linux.seccomp compiled, or nil.
-func addProcessEnd(p *sysprog.Program, pers *specs.LinuxPersonality, proc *specs.Process, filter []unix.SockFilter, flags []specs.LinuxSeccompFlag, path string, env []string) error {
+func addProcessEnd(p *sysprog.Program, pers *specs.LinuxPersonality, proc *specs.Process, filter []unix.SockFilter, flags []specs.LinuxSeccompFlag, path execPath, env []string) error {
 	if err := addProcessAttrs(p, pers, proc); err != nil {
 		return err
 	}
@@ -398,10 +399,10 @@ func addUser(p *sysprog.Program, u specs.User, keepCaps bool) {
 }
 
 // addExec adds the execve of path with args and env.
-func addExec(p *sysprog.Program, path string, args, env []string) error {
-	name, err := p.String(path)
+func addExec(p *sysprog.Program, path execPath, args, env []string) error {
+	name, err := path.addr(p)
 	if err != nil {
-		return fmt.Errorf("exec %s: %w", path, err)
+		return err
 	}
 	argv, err := p.Strings(args)
 	if err != nil {
@@ -414,9 +415,55 @@ func addExec(p *sysprog.Program, path string, args, env []string) error {
 	p.Add(sysprog.Step{
 		Trap: unix.SYS_EXECVE,
 		Args: [6]uintptr{name, argv, envv},
-		Err:  func(errno syscall.Errno) error { return fmt.Errorf("exec %s: %w", path, errno) },
+		Err:  func(errno syscall.Errno) error { return fmt.Errorf("exec %s: %w", path.name(), errno) },
 	})
 	return nil
+}
+
+// execPath is the path a program executes: Fixed, or, with From set, one the program reads
+// from an fd as its first step because the parent looks it up only after the program's child
+// exists (startDirect).
+type execPath struct {
+	Fixed string
+	From  *pathReader
+}
+
+// pathReader is where a program reads the path it executes: fd in the child, into buf,
+// NUL-terminated (the read leaves buf's last byte). sent is what the parent wrote, for errors.
+type pathReader struct {
+	fd   int
+	buf  []byte
+	sent string
+}
+
+func (e execPath) name() string {
+	if e.From != nil {
+		return e.From.sent
+	}
+	return e.Fixed
+}
+
+// addr returns the path's address as a system call argument.
+func (e execPath) addr(p *sysprog.Program) (uintptr, error) {
+	if e.From == nil {
+		name, err := p.String(e.Fixed)
+		if err != nil {
+			return 0, fmt.Errorf("exec %s: %w", e.Fixed, err)
+		}
+		return name, nil
+	}
+	return p.Ptr(e.From.buf, unsafe.Pointer(&e.From.buf[0])), nil
+}
+
+// addReadPath adds the step that reads the path r's parent sends.
+func addReadPath(p *sysprog.Program, r *pathReader) {
+	p.Add(sysprog.Step{
+		Trap: unix.SYS_READ,
+		Args: [6]uintptr{uintptr(r.fd), p.Ptr(r.buf, unsafe.Pointer(&r.buf[0])), uintptr(len(r.buf) - 1)},
+		Err: func(errno syscall.Errno) error {
+			return fmt.Errorf("read the path of the executable: %w", errno)
+		},
+	})
 }
 
 // processEnv turns process.env into the environment the process gets, as setting each entry in
