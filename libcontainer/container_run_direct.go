@@ -29,9 +29,10 @@ import (
 // The thread is in the container's mount, network, ipc and uts namespaces, not in its pid
 // namespace nor in its cgroups: procfs is mounted with the pidns option (Linux 6.18) for the
 // child's, cgroup mounts bind the container's directories, and the child makes the cgroup
-// namespace once it is in its cgroups (rootfs.Outside). Until its execve the child is a copy
-// of runo (CVE-2019-5736): nothing else runs in its new pid namespace yet that could reach
-// it, and its memory is non-dumpable (CVE-2016-9962).
+// namespace once it is in its cgroups (rootfs.Outside). The held child shares runo's memory
+// on a stack of its own (nsenter), so the fork copies no page tables. Until its execve the
+// child is runo (CVE-2019-5736): nothing else runs in its new pid namespace yet that could
+// reach it, and the memory is non-dumpable meanwhile (CVE-2016-9962).
 
 // runsDirectly says whether Create may start the container's process without init. What needs
 // the container's first process to be runo's keeps init: hooks that run between the steps or

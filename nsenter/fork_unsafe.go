@@ -49,6 +49,7 @@ type childArgs struct {
 	joinUser     bool             // the last join is a user namespace
 	newUser      bool             // unshare a user namespace and wait for its maps
 	hold         bool             // wait for the parent's Config.Hold before the fds
+	stack        []byte           // the child's own stack (childStack), or nil
 	setGID       bool             // setresgid(0, 0, 0) and setgroups(0) after the user step
 	setUID       bool             // setresuid(0, 0, 0) after the user step
 	unshareFlags uintptr          // namespaces unshared after the user step
@@ -67,25 +68,57 @@ type childArgs struct {
 	ackR, ackW   int              // the ack pipe; the child reads, the parent writes
 }
 
-// forkChild forks the child and, in the parent, returns its pid. In the child it never
-// returns: the child joins and creates namespaces, puts its fds in place and executes the
-// binary, or writes a msgError and exits.
+// forkChild forks the child and, in the parent, returns its pid. The child runs childMain and
+// never returns.
 //
 // After the fork the child is a copy of one thread of a Go process whose other threads are
 // gone, some perhaps holding runtime locks. So from runtime_BeforeFork on the child may only
-// call RawSyscall/RawSyscall6 (assembly, no stack check) and the nosplit runtime hook: no
+// call RawSyscall/RawSyscall6 (assembly, no stack check) and nosplit functions: no
 // allocation, no stack growth (BeforeFork poisons the stack guard), no write barriers (it
-// stores only integers), no other function calls, no race instrumentation. Every variable is
-// declared above the fork. Where the child never waits for the parent, the first clone is a
-// vfork (vforkFlags): the child runs on the caller's stack, in its memory, while the calling
-// thread is suspended until the child execs or exits; it writes only its locals and
-// args.files, which the caller no longer reads. The grandchild of fork2 is then a vfork child
-// of the child in turn. Otherwise each has its own copy of memory.
+// stores only integers), no race instrumentation. Where the child never waits for the parent,
+// the first clone is a vfork (vforkFlags): the child runs on the caller's stack, in its
+// memory, while the calling thread is suspended until the child execs or exits; it writes
+// only its locals and args.files, which the caller no longer reads. The grandchild of fork2
+// is then a vfork child of the child in turn. A child that waits for the parent (Config.Hold)
+// shares the caller's memory too where it can (childStack): it runs on a stack of its own
+// while the caller goes on. Otherwise each has its own copy of memory.
 //
 //go:noinline
 //go:norace
 //go:nocheckptr
 func forkChild(a *childArgs) (pid uintptr, err1 syscall.Errno) {
+	runtime_BeforeFork()
+	switch {
+	case a.stack != nil:
+		pid, err1 = rawClone3OnStack(a.clone3, unsafe.Sizeof(*a.clone3), a)
+	case a.clone3 != nil:
+		pid, err1 = rawVforkSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(a.clone3)), unsafe.Sizeof(*a.clone3), 0)
+	case runtime.GOARCH == "s390x":
+		pid, err1 = rawVforkSyscall(syscall.SYS_CLONE, 0, a.cloneFlags|uintptr(syscall.SIGCHLD), 0)
+	default:
+		pid, err1 = rawVforkSyscall(syscall.SYS_CLONE, a.cloneFlags|uintptr(syscall.SIGCHLD), 0, 0)
+	}
+	if err1 != 0 || pid != 0 {
+		runtime_AfterFork()
+		return pid, err1
+	}
+	childMain(a)
+	return 0, 0 // not reached: childMain execs or exits
+}
+
+// A child on a stack of its own runs while the caller does: it must not write what the caller
+// reads. It writes its stack, args.files and its programs' results, which the caller no longer
+// reads, and, in runtime_AfterForkInChild, the runtime's inForkedChild flag for a moment, which
+// only a cgo runtime reads (in sigaction); runo is built without cgo.
+
+// childMain is the child of forkChild, from the fork to its execve: it joins and creates
+// namespaces, puts its fds in place and executes the binary or runs the program, or writes a
+// msgError and exits. Every variable is declared before the first system call.
+//
+//go:nosplit
+//go:norace
+//go:nocheckptr
+func childMain(a *childArgs) {
 	var (
 		msg    [4]int32 // kind, step, index, value: one atomic write
 		ack    int32
@@ -99,25 +132,14 @@ func forkChild(a *childArgs) (pid uintptr, err1 syscall.Errno) {
 		binFD  int
 		errW   int
 		timeFD uintptr
+		pid    uintptr
+		err1   syscall.Errno
 	)
 	fd = a.files
 	nextFD = a.nextFD
 	binFD = a.binFD
 	errW = a.errW
 	index = -1
-
-	runtime_BeforeFork()
-	if a.clone3 != nil {
-		pid, err1 = rawVforkSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(a.clone3)), unsafe.Sizeof(*a.clone3), 0)
-	} else if runtime.GOARCH == "s390x" {
-		pid, err1 = rawVforkSyscall(syscall.SYS_CLONE, 0, a.cloneFlags|uintptr(syscall.SIGCHLD), 0)
-	} else {
-		pid, err1 = rawVforkSyscall(syscall.SYS_CLONE, a.cloneFlags|uintptr(syscall.SIGCHLD), 0, 0)
-	}
-	if err1 != 0 || pid != 0 {
-		runtime_AfterFork()
-		return pid, err1
-	}
 
 	// The child. Restore the signal mask and default handlers: no Go handler can run here.
 	runtime_AfterForkInChild()

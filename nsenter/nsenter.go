@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -63,9 +64,10 @@ type Config struct {
 	// child has entered its cgroups, run Early and made its namespaces, and before it puts its
 	// fds in place and runs Program or executes Path: the child waits meanwhile, and goes on
 	// when Hold returns nil. An error of Hold is Start's, the child exiting. Hold runs on the
-	// goroutine that called Start. The child then has a copy of the caller's memory rather
-	// than sharing it (see forkChild), as it does where the spec asks for a joined pid
-	// namespace, which Hold does not support.
+	// goroutine that called Start, which the child does not suspend as a vfork child would:
+	// it shares the caller's memory on a stack of its own (amd64; where the kernel lets it
+	// share memory at all, see plan.mayShareMemory), or has a copy of it. A joined pid
+	// namespace, which needs a second fork, is refused (ErrHoldFork).
 	Hold func(pid int) error
 
 	// CgroupTasks are cgroup v1 "tasks" files, open for writing. The child writes "0" to each
@@ -154,8 +156,20 @@ func prepare(c *Config, p plan) (*start, error) {
 	if a.hold && p.fork2 {
 		return nil, fmt.Errorf("start %s: %w", c.Path, ErrHoldFork)
 	}
-	if p.mayShareMemory() && !a.hold {
+	switch {
+	case p.mayShareMemory() && !a.hold:
 		a.cloneFlags |= vforkFlags
+	case p.mayShareMemory() && childStackSupported:
+		// The child waits while the caller runs Hold: it cannot borrow the caller's stack, but
+		// it can share its memory on a stack of its own. Copying the memory would cost the
+		// page tables and every page either side writes until the child's execve.
+		stack, err := unix.Mmap(-1, 0, childStackSize, unix.PROT_READ|unix.PROT_WRITE,
+			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_STACK)
+		if err != nil {
+			return nil, fmt.Errorf("map stack for child: %w", err)
+		}
+		a.stack = stack
+		a.cloneFlags |= unix.CLONE_VM
 	}
 	a.newUser = p.newUser
 	a.unshareFlags = p.unshareFlags
@@ -207,6 +221,13 @@ func prepare(c *Config, p plan) (*start, error) {
 			exitSignal: uint64(unix.SIGCHLD),
 			cgroup:     uint64(c.Cgroup.Fd()),
 		}
+	}
+	if a.stack != nil {
+		if a.clone3 == nil {
+			a.clone3 = &cloneArgs{flags: uint64(a.cloneFlags), exitSignal: uint64(unix.SIGCHLD)}
+		}
+		a.clone3.stack = uint64(uintptr(unsafe.Pointer(&a.stack[0])))
+		a.clone3.stackSize = uint64(len(a.stack))
 	}
 
 	var msg, ack [2]int
@@ -326,7 +347,18 @@ func (s *start) closeFD(fd int) {
 	}
 }
 
+// childStackSize is the size of the stack of a child that shares the caller's memory while the
+// caller goes on (Config.Hold): childMain's frames and the system call programs', a few KiB.
+const childStackSize = 64 << 10
+
 func (s *start) close() {
+	// The child is past its execve or gone once Start returns: the stack is free. (The message
+	// pipe reads EOF only when its end closes: at execve after the new memory is in place, or at
+	// exit after the old one is released; a child killed for a broken protocol is reaped.)
+	if s.args.stack != nil {
+		unix.Munmap(s.args.stack)
+		s.args.stack = nil
+	}
 	for _, fd := range s.owned {
 		if fd >= 0 {
 			unix.Close(fd)

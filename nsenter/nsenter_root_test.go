@@ -983,3 +983,72 @@ func TestProgram(t *testing.T) {
 		})
 	}
 }
+
+// TestHold checks Config.Hold: the child waits, before its execve, while Hold runs with its
+// pid; an error of Hold is Start's and leaves no process. The child shares the caller's memory
+// on a stack of its own (no user namespace), or has a copy of it (a new user namespace); the
+// caller collects garbage meanwhile, which must not disturb a child sharing its memory.
+func TestHold(t *testing.T) {
+	requireRoot(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		ns     []specs.LinuxNamespace
+		shared bool
+	}{
+		{"shared memory", []specs.LinuxNamespace{{Type: specs.UTSNamespace}, {Type: specs.PIDNamespace}}, runtime.GOARCH == "amd64"},
+		{"copied memory", []specs.LinuxNamespace{{Type: specs.UserNamespace}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			held := 0
+			c := nsenter.Config{
+				Namespaces:  tc.ns,
+				UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 0, Size: 65536}},
+				GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 0, Size: 65536}},
+				Hold: func(pid int) error {
+					held = pid
+					if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err != nil || exe != self {
+						t.Errorf("held child %d runs %q (%v), want the caller's binary %q", pid, exe, err, self)
+					}
+					// kcmp(KCMP_VM) is 0 for two processes with one memory.
+					r, _, errno := unix.Syscall6(unix.SYS_KCMP, uintptr(os.Getpid()), uintptr(pid), 1 /* KCMP_VM */, 0, 0, 0)
+					if errno == 0 && (r == 0) != tc.shared {
+						t.Errorf("held child shares the caller's memory: %v, want %v", r == 0, tc.shared)
+					}
+					garbage := make([][]byte, 0, 256)
+					for i := 0; i < 256; i++ {
+						garbage = append(garbage, make([]byte, 16<<10))
+					}
+					runtime.GC()
+					runtime.KeepAlive(garbage)
+					return nil
+				},
+			}
+			ch := startChild(t, c, "echo $PPID")
+			if held == 0 || held != ch.proc.Pid {
+				t.Errorf("Hold got pid %d, Start returned %d", held, ch.proc.Pid)
+			}
+			ch.finish(t)
+
+			failed := errors.New("held back")
+			c.Path, c.Args = busybox, []string{"busybox", "true"}
+			c.Hold = func(int) error { return failed }
+			before := children(t)
+			if _, err := nsenter.Start(&c); !errors.Is(err, failed) {
+				t.Fatalf("Start() with a failing Hold = %v, want its error", err)
+			}
+			if got := children(t); len(got) != len(before) {
+				t.Errorf("children after a failed Hold: %v, before %v", got, before)
+			}
+		})
+	}
+	// A second fork would make the held process another than the one that execs.
+	c := nsenter.Config{Path: busybox, Hold: func(int) error { return nil },
+		Namespaces: []specs.LinuxNamespace{{Type: specs.PIDNamespace, Path: "/proc/1/ns/pid"}}}
+	if _, err := nsenter.Start(&c); !errors.Is(err, nsenter.ErrHoldFork) {
+		t.Errorf("Start() with Hold and a joined pid namespace = %v, want ErrHoldFork", err)
+	}
+}

@@ -13,3 +13,9 @@ const vforkFlags = unix.CLONE_VM | unix.CLONE_VFORK
 
 // rawVforkSyscall is in vfork_amd64.s.
 func rawVforkSyscall(trap, a1, a2, a3 uintptr) (r1 uintptr, err syscall.Errno)
+
+// childStackSupported: rawClone3OnStack exists here.
+const childStackSupported = true
+
+// rawClone3OnStack is in vfork_amd64.s.
+func rawClone3OnStack(args *cloneArgs, size uintptr, a *childArgs) (pid uintptr, err syscall.Errno)

@@ -17,3 +17,11 @@ func rawVforkSyscall(trap, a1, a2, a3 uintptr) (uintptr, syscall.Errno) {
 	r1, _, err := syscall.RawSyscall(trap, a1, a2, a3)
 	return r1, err
 }
+
+// childStackSupported: no child starts on a stack of its own here.
+const childStackSupported = false
+
+// rawClone3OnStack is never called here (childStackSupported).
+func rawClone3OnStack(*cloneArgs, uintptr, *childArgs) (uintptr, syscall.Errno) {
+	return 0, syscall.ENOSYS
+}

@@ -64,6 +64,27 @@ func mkdirInRoot(root, unsafePath string) (*os.File, error) {
 	return f, nil
 }
 
+// openExistingDir opens unsafePath inside root as an O_PATH directory handle
+// with one openat2(RESOLVE_IN_ROOT), the kernel's own resolution inside root:
+// most mount points are directories the image has. It returns nil for
+// anything else (missing, not a directory, no openat2, a racing rename), which
+// mountpoint leaves to the full walk.
+func openExistingDir(root, unsafePath string) *os.File {
+	rootDir, err := openRoot(root)
+	if err != nil {
+		return nil
+	}
+	defer rootDir.Close()
+	fd, err := unix.Openat2(int(rootDir.Fd()), unsafePath, &unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err != nil {
+		return nil
+	}
+	return os.NewFile(uintptr(fd), filepath.Join(root, unsafePath))
+}
+
 // createFileAt creates an empty regular file name in the directory dir unless
 // something already exists there. O_NOFOLLOW: a dangling symlink must not make
 // us create its target.
@@ -83,6 +104,11 @@ func createFileAt(dir *os.File, name string, mode uint32) error {
 // mountpoint creates the mount point for unsafePath inside root, a directory
 // or (isDir false) an empty file, and returns an O_PATH handle of it.
 func mountpoint(root, unsafePath string, isDir bool) (*os.File, error) {
+	if isDir {
+		if f := openExistingDir(root, unsafePath); f != nil {
+			return f, nil
+		}
+	}
 	// Resolve first, as runc does: a dangling symlink of the image (say
 	// /var/run -> /run with no /run) then yields the directories to create,
 	// and the parent and base name of a file are those of the final path.
