@@ -19,6 +19,9 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli"
 
+	// Imported for its init, which the package initialisation order runs early (it needs
+	// only syscall): see the package.
+	_ "github.com/runo-project/runo/internal/faultaround"
 	"github.com/runo-project/runo/libcontainer"
 )
 
