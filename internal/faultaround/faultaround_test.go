@@ -31,7 +31,7 @@ func TestReadOnlySegments(t *testing.T) {
 		lo, hi, _ := bytes.Cut(f[0], []byte("-"))
 		start, _ := strconv.ParseUint(string(lo), 16, 64)
 		end, _ := strconv.ParseUint(string(hi), 16, 64)
-		fileRO = append(fileRO, Mapping{uintptr(start), uintptr(end)})
+		fileRO = append(fileRO, Mapping{Start: uintptr(start), End: uintptr(end)})
 	}
 	inFileRO := func(addr uintptr) bool {
 		for _, f := range fileRO {
@@ -53,8 +53,8 @@ func TestReadOnlySegments(t *testing.T) {
 			text = m
 		}
 	}
-	if text.End == 0 {
-		t.Errorf("no segment %v holds the code", got)
+	if text.End == 0 || !text.Exec {
+		t.Errorf("no executable segment of %v holds the code", got)
 	}
 	if ReadOnlySegments(nil, os.Getpagesize()) != nil {
 		t.Errorf("ReadOnlySegments of an empty auxiliary vector found segments")
