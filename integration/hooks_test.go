@@ -38,7 +38,7 @@ func TestHooks(t *testing.T) {
 	b.save()
 
 	e.mustRuno("create", "--bundle", b.dir, b.id)
-	e.state(b.id)
+	initPid := e.state(b.id).Pid
 	if got, want := readOrder(t, logDir), "prestart createRuntime createContainer"; got != want {
 		t.Errorf("hooks run by create = %q, want %q", got, want)
 	}
@@ -73,6 +73,11 @@ func TestHooks(t *testing.T) {
 		if s.ID != b.id || s.Bundle != b.dir || string(s.Status) != c.status {
 			t.Errorf("%s hook state: id %q, bundle %q, status %q; want %q, %q, %q",
 				c.hook, s.ID, s.Bundle, s.Status, b.id, b.dir, c.status)
+		}
+		// Engines' hooks find the container by its pid (Docker's prestart hook opens
+		// /proc/<pid>/ns/net).
+		if c.status != "stopped" && s.Pid != initPid {
+			t.Errorf("%s hook state: pid %d, want init's %d", c.hook, s.Pid, initPid)
 		}
 	}
 }

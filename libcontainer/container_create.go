@@ -150,6 +150,8 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 		}
 	}
 
+	// Without an entrance (a new systemd unit) the process is moved into its cgroup after its
+	// start, which only init waits for.
 	if entrance != nil && runsDirectly(o, filter) {
 		// The process is single-threaded until its execve: it takes the task limits now.
 		if err := cg.Set(laterLimits); err != nil {
@@ -164,6 +166,9 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 			proc.Kill()
 			proc.Wait()
 		})
+		if err := c.setInit(proc); err != nil {
+			return nil, err
+		}
 		return c.created(proc, true)
 	}
 	fifo, err := makeFifo(dir, uid, gid)
@@ -203,6 +208,10 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 			return nil, err
 		}
 	}
+	// The hooks get the pid in their state.
+	if err := c.setInit(proc); err != nil {
+		return nil, err
+	}
 	if err := c.bootstrap(o, newSyncConn(sync)); err != nil {
 		return nil, err
 	}
@@ -215,14 +224,19 @@ func Create(root string, o CreateOptions) (c *Container, err error) {
 	return c.created(proc, false)
 }
 
-// created records the container's first process, started by this runo (running once it
-// has exec'd the container's process), and writes the container's state.
-func (c *Container) created(proc *os.Process, running bool) (*Container, error) {
+// setInit records the container's first process in its state: pid and start time.
+func (c *Container) setInit(proc *os.Process) error {
 	st, err := readProcStat(proc.Pid)
 	if err != nil {
-		return nil, fmt.Errorf("read start time of init %d: %w", proc.Pid, err)
+		return fmt.Errorf("read start time of init %d: %w", proc.Pid, err)
 	}
 	c.state.Pid, c.state.StartTime = proc.Pid, st.startTime
+	return nil
+}
+
+// created writes the state of the container whose first process this runo started (running
+// once it has exec'd the container's process).
+func (c *Container) created(proc *os.Process, running bool) (*Container, error) {
 	if err := writeState(c.dir, c.state); err != nil {
 		return nil, err
 	}
