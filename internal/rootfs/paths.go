@@ -66,23 +66,41 @@ func mkdirInRoot(root, unsafePath string) (*os.File, error) {
 
 // openExistingDir opens unsafePath inside root as an O_PATH directory handle
 // with one openat2(RESOLVE_IN_ROOT), the kernel's own resolution inside root:
-// most mount points are directories the image has. It returns nil for
-// anything else (missing, not a directory, no openat2, a racing rename), which
-// mountpoint leaves to the full walk.
+// most mount points are directories the image has, or directories whose
+// parent it has (/dev/pts in a fresh /dev), which are made in the parent's
+// handle. It returns nil for anything else (a longer missing path, not a
+// directory, a symlink, no openat2, a racing rename), which mountpoint leaves
+// to the full walk.
 func openExistingDir(root, unsafePath string) *os.File {
 	rootDir, err := openRoot(root)
 	if err != nil {
 		return nil
 	}
 	defer rootDir.Close()
-	fd, err := unix.Openat2(int(rootDir.Fd()), unsafePath, &unix.OpenHow{
+	how := &unix.OpenHow{
 		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-	})
+	}
+	fd, err := unix.Openat2(int(rootDir.Fd()), unsafePath, how)
+	if err == nil {
+		return os.NewFile(uintptr(fd), filepath.Join(root, unsafePath))
+	}
+	clean := filepath.Clean("/" + unsafePath)
+	if !errors.Is(err, unix.ENOENT) || clean == "/" {
+		return nil
+	}
+	parentFD, err := unix.Openat2(int(rootDir.Fd()), filepath.Dir(clean), how)
 	if err != nil {
 		return nil
 	}
-	return os.NewFile(uintptr(fd), filepath.Join(root, unsafePath))
+	parent := os.NewFile(uintptr(parentFD), filepath.Join(root, filepath.Dir(clean)))
+	defer parent.Close()
+	// One component, made and opened without following a symlink: nothing to resolve.
+	dir, err := mkdirAt(parent, filepath.Base(clean))
+	if err != nil {
+		return nil
+	}
+	return dir
 }
 
 // createFileAt creates an empty regular file name in the directory dir unless
