@@ -214,7 +214,7 @@ func startNonDumpable(cfg *nsenter.Config, before func()) (*os.Process, error) {
 	if before != nil {
 		before()
 	}
-	return nsenter.Start(cfg)
+	return withRunoTimerSlack(func() (*os.Process, error) { return nsenter.Start(cfg) })
 }
 
 // openNamespaces opens the namespaces of the container's init of the given types and returns

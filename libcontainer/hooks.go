@@ -54,7 +54,7 @@ func runHook(h specs.Hook, state []byte) error {
 		// A hook that leaves a child behind holding its stdout must not hang the runtime.
 		WaitDelay: time.Second,
 	}
-	if err := cmd.Start(); err != nil {
+	if _, err := withRunoTimerSlack(func() (struct{}, error) { return struct{}{}, cmd.Start() }); err != nil {
 		return err
 	}
 	done := make(chan error, 1)

@@ -64,11 +64,12 @@ type initProcess struct {
 // InitThread prepares the main thread of `runo init`, before anything else runs on it: main
 // calls it from an init function. It locks the main goroutine to the main thread (see Init)
 // and resets the thread's timer slack, which init started with raised for the Go runtime's
-// monitor thread (initTimerSlack), to the default it was created with: runo's own. The
-// threads the main thread makes from now on, the container's process and its hooks inherit
-// that one.
+// monitor thread (initTimerSlack), to the default it was created with: runo's own, which
+// becomes init's runoTimerSlack. The threads the main thread makes from now on, the
+// container's process and its hooks inherit that one.
 func InitThread() {
 	unix.Prctl(unix.PR_SET_TIMERSLACK, 0, 0, 0, 0)
+	runoTimerSlack = currentTimerSlack()
 	runtime.LockOSThread()
 }
 

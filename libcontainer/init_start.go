@@ -74,11 +74,12 @@ func startRunoInit(files *initFiles, cg *cgroups.Entrance, cfg nsenter.Config) (
 		parent.Close()
 		return nil, nil, err
 	}
-	proc, err := nsenter.Start(&cfg)
+	start := func() (*os.Process, error) { return nsenter.Start(&cfg) }
+	proc, err := withRunoTimerSlack(start)
 	if errors.Is(err, nsenter.ErrNoCloneIntoCgroup) {
 		// A kernel before 5.7: start outside the cgroup2 directory and move init there.
 		cfg.Cgroup = nil
-		if proc, err = nsenter.Start(&cfg); err == nil {
+		if proc, err = withRunoTimerSlack(start); err == nil {
 			if err = cgroups.AddPid(cg.Dir.Name(), proc.Pid); err != nil {
 				proc.Kill()
 				proc.Wait()
