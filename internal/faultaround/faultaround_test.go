@@ -3,6 +3,7 @@ package faultaround
 import (
 	"bufio"
 	"bytes"
+	"debug/elf"
 	"os"
 	"reflect"
 	"strconv"
@@ -110,4 +111,41 @@ func TestRegister(t *testing.T) {
 		}
 	}
 	t.Errorf("no mapping starts at the first segment %#x", segs[0].Start)
+}
+
+// TestSectionStart checks the function table's first page against debug/elf's reading of the
+// test binary: found, page-aligned, inside a read-only data segment.
+func TestSectionStart(t *testing.T) {
+	segs := Segments()
+	got, ok := sectionStart(segs, ".gopclntab")
+	if !ok {
+		t.Fatal("sectionStart(.gopclntab) found nothing")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.Open(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := f.Section(".gopclntab")
+	if s == nil {
+		t.Fatal("no .gopclntab in the test binary")
+	}
+	page := uintptr(os.Getpagesize())
+	if want := (segs[0].Bias + uintptr(s.Addr)) &^ (page - 1); got != want {
+		t.Errorf("sectionStart(.gopclntab) = %#x, want %#x", got, want)
+	}
+	inData := false
+	for _, m := range segs {
+		inData = inData || (!m.Exec && m.Start <= got && got < m.End)
+	}
+	if !inData {
+		t.Errorf("%#x is in no read-only data segment of %v", got, segs)
+	}
+	if _, ok := sectionStart(segs, ".no-such-section"); ok {
+		t.Errorf("sectionStart found .no-such-section")
+	}
 }
