@@ -81,16 +81,6 @@ func procfsTakesPidNS() bool {
 	return unix.FsconfigSetString(fd, "pidns", "/proc/self/ns/pid") == nil
 }
 
-// directNamespaces maps the namespace types the thread unshares to their clone flags. The
-// cgroup namespace is the process's to make (childProgram).
-var directNamespaces = map[specs.LinuxNamespaceType]int{
-	specs.PIDNamespace:     unix.CLONE_NEWPID,
-	specs.MountNamespace:   unix.CLONE_NEWNS,
-	specs.NetworkNamespace: unix.CLONE_NEWNET,
-	specs.IPCNamespace:     unix.CLONE_NEWIPC,
-	specs.UTSNamespace:     unix.CLONE_NEWUTS,
-}
-
 // startDirect builds the container and starts its process without init, on a thread of its
 // own that ends with it. cg is the container's cgroup, dirs its directories as in
 // cgroups.Saved.
@@ -115,11 +105,20 @@ func (c *Container) startDirect(o CreateOptions, filter *seccompFilter, mountFil
 func (c *Container) buildDirect(o CreateOptions, filter *seccompFilter, mountFiles []*os.File, cg *cgroups.Entrance, dirs map[string]string) (*os.Process, error) {
 	spec := o.Config.Spec
 	proc := spec.Process
-	flags := unix.CLONE_FS // a root and cwd of the thread's own
+	// A root and cwd of the thread's own, and every new namespace but the cgroup one, which
+	// is the process's to make (childProgram); runsDirectly let no other kind through.
+	flags := uintptr(unix.CLONE_FS)
 	for _, ns := range spec.Linux.Namespaces {
-		flags |= directNamespaces[ns.Type]
+		if ns.Type == specs.CgroupNamespace {
+			continue
+		}
+		flag, err := nsenter.CloneFlag(ns.Type)
+		if err != nil {
+			return nil, err
+		}
+		flags |= flag
 	}
-	if err := unix.Unshare(flags); err != nil {
+	if err := unix.Unshare(int(flags)); err != nil {
 		return nil, fmt.Errorf("unable to start container process: unshare namespaces: %w", err)
 	}
 	p := &initProcess{

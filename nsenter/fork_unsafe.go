@@ -106,6 +106,32 @@ func forkChild(a *childArgs) (pid uintptr, err1 syscall.Errno) {
 	return 0, 0 // not reached: childMain execs or exits
 }
 
+// waitForParent writes a message of kind on errW and waits for the parent's ack on ackR: 0 to
+// go on, or the errno the parent sends; EPIPE if the parent went away. It runs in the child
+// (see forkChild).
+//
+//go:nosplit
+//go:norace
+//go:nocheckptr
+func waitForParent(kind int32, errW, ackR int) syscall.Errno {
+	var (
+		msg = [4]int32{kind}
+		ack int32
+	)
+	_, _, err := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(errW), uintptr(unsafe.Pointer(&msg[0])), msgSize)
+	if err != 0 {
+		return err
+	}
+	n, _, err := syscall.RawSyscall(syscall.SYS_READ, uintptr(ackR), uintptr(unsafe.Pointer(&ack)), unsafe.Sizeof(ack))
+	switch {
+	case err != 0:
+		return err
+	case n != unsafe.Sizeof(ack):
+		return syscall.EPIPE
+	}
+	return syscall.Errno(ack)
+}
+
 // A child on a stack of its own runs while the caller does: it must not write what the caller
 // reads. It writes its stack, args.files and its programs' results, which the caller no longer
 // reads, and, in runtime_AfterForkInChild, the runtime's inForkedChild flag for a moment, which
@@ -121,8 +147,6 @@ func forkChild(a *childArgs) (pid uintptr, err1 syscall.Errno) {
 func childMain(a *childArgs) {
 	var (
 		msg    [4]int32 // kind, step, index, value: one atomic write
-		ack    int32
-		n      uintptr
 		i      int
 		retry  uint32 // joins the caller's credentials could not make (EPERM)
 		step   int32
@@ -207,19 +231,7 @@ func childMain(a *childArgs) {
 			step = stepUnshareUser
 			goto childerror
 		}
-		msg[0], msg[1], msg[2], msg[3] = msgMaps, 0, 0, 0
-		_, _, err1 = syscall.RawSyscall(syscall.SYS_WRITE, uintptr(errW), uintptr(unsafe.Pointer(&msg[0])), msgSize)
-		if err1 != 0 {
-			step = stepMaps
-			goto childerror
-		}
-		n, _, err1 = syscall.RawSyscall(syscall.SYS_READ, uintptr(a.ackR), uintptr(unsafe.Pointer(&ack)), unsafe.Sizeof(ack))
-		if err1 == 0 && n != unsafe.Sizeof(ack) {
-			err1 = syscall.EPIPE // the parent went away
-		}
-		if err1 == 0 && ack != 0 {
-			err1 = syscall.Errno(ack)
-		}
+		err1 = waitForParent(msgMaps, errW, a.ackR)
 		if err1 != 0 {
 			step = stepMaps
 			goto childerror
@@ -280,17 +292,7 @@ func childMain(a *childArgs) {
 
 	// Wait while the parent's Config.Hold runs.
 	if a.hold {
-		msg[0], msg[1], msg[2], msg[3] = msgHold, 0, 0, 0
-		_, _, err1 = syscall.RawSyscall(syscall.SYS_WRITE, uintptr(errW), uintptr(unsafe.Pointer(&msg[0])), msgSize)
-		if err1 == 0 {
-			n, _, err1 = syscall.RawSyscall(syscall.SYS_READ, uintptr(a.ackR), uintptr(unsafe.Pointer(&ack)), unsafe.Sizeof(ack))
-		}
-		if err1 == 0 && n != unsafe.Sizeof(ack) {
-			err1 = syscall.EPIPE // the parent went away
-		}
-		if err1 == 0 && ack != 0 {
-			err1 = syscall.Errno(ack)
-		}
+		err1 = waitForParent(msgHold, errW, a.ackR)
 		if err1 != 0 {
 			step = stepHold
 			goto childerror

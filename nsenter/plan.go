@@ -41,6 +41,16 @@ func ProcName(t specs.LinuxNamespaceType) (string, error) {
 	return k.proc, nil
 }
 
+// CloneFlag returns a namespace type's CLONE_NEW* flag, for callers that unshare namespaces
+// themselves.
+func CloneFlag(t specs.LinuxNamespaceType) (uintptr, error) {
+	k, ok := kinds[t]
+	if !ok {
+		return 0, fmt.Errorf("namespace type %q: %w", t, ErrUnknownNamespace)
+	}
+	return k.flag, nil
+}
+
 // plan says how the child gets into its namespaces. It is computed from the spec's list alone
 // so that the choice can be tested without touching the host.
 type plan struct {

@@ -82,8 +82,9 @@ func sectionStart(segs []Mapping, name string) (uintptr, bool) {
 		return 0, false
 	}
 	// Go's linker puts the program headers right after the 64-byte ELF header; e_phoff says.
-	elfHeader := unsafe.Slice(*(**byte)(unsafe.Pointer(&phdr)), 64)
-	elfHeader = unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(&elfHeader[0]), -64)), 64)
+	// In the binary's image, as in ReadOnlySegments.
+	ehdr := phdr - 64
+	elfHeader := unsafe.Slice(*(**byte)(unsafe.Pointer(&ehdr)), 64)
 	if string(elfHeader[:4]) != "\x7fELF" || elfHeader[4] != 2 || le64(elfHeader[0x20:]) != 64 {
 		return 0, false
 	}
@@ -232,17 +233,7 @@ const (
 // position-independent binary is loaded at a bias: the address of the headers minus their
 // PT_PHDR address. Nothing for a binary whose headers are not 64-bit ones.
 func ReadOnlySegments(auxv []uintptr, pageSize int) []Mapping {
-	var phdr, phent, phnum uintptr
-	for i := 0; i+1 < len(auxv); i += 2 {
-		switch auxv[i] {
-		case atPhdr:
-			phdr = auxv[i+1]
-		case atPhent:
-			phent = auxv[i+1]
-		case atPhnum:
-			phnum = auxv[i+1]
-		}
-	}
+	phdr, phent, phnum := auxvValue(auxv, atPhdr), auxvValue(auxv, atPhent), auxvValue(auxv, atPhnum)
 	if phdr == 0 || phent != unsafe.Sizeof(elfPhdr{}) {
 		return nil
 	}

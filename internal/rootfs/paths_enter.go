@@ -18,9 +18,18 @@ import (
 // which Finalize made its cwd (Config.hostFDs).
 func fdTarget(c *Config, f *os.File, p string) string {
 	if c.hostFDs != nil {
-		return strconv.Itoa(int(f.Fd()))
+		return c.enteredFDPath(f)
 	}
 	return procFDTarget(f, p)
+}
+
+// enteredFDPath is fdPath after Enter: relative to the caller's own fd
+// directory for a caller outside the container's pid namespace (see fdTarget).
+func (c *Config) enteredFDPath(f *os.File) string {
+	if c.hostFDs != nil {
+		return strconv.Itoa(int(f.Fd()))
+	}
+	return fdPath(f)
 }
 
 // procFDTarget names f through the container's /proc/self/fd, or by the

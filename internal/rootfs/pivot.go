@@ -229,11 +229,7 @@ func finalizeReadonly(c *Config) error {
 			return fmt.Errorf("remount %s read-only: %w", m.Destination, err)
 		}
 		flags := opts.Flags &^ (unix.MS_REC | unix.MS_REMOUNT)
-		target := fdPath(f)
-		if c.hostFDs != nil {
-			target = fdTarget(c, f, m.Destination)
-		}
-		err = remountBind(target, flags|unix.MS_RDONLY, opts.ClearedFlags)
+		err = remountBind(c.enteredFDPath(f), flags|unix.MS_RDONLY, opts.ClearedFlags)
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("remount %s read-only: %w", m.Destination, err)
